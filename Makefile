@@ -1,0 +1,32 @@
+# The two-command quick start: `make demo` and `make test` set themselves up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= demo-out
+
+.PHONY: demo test test-slow bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when the dependency list changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,dask]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hpcpredict demo -o $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -n 2
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow -n 2
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache build *.egg-info

@@ -1,0 +1,41 @@
+"""The ``hpcpredict`` command line: a thin veneer over the package's public functions."""
+
+from __future__ import annotations
+
+import typer
+
+from .._version import __version__
+from . import ingest, pipeline
+from ._common import STATE
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="hpcpredict",
+    help="Runtime prediction and explanation from longitudinal HPC monitoring data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(ingest.app, name="ingest")
+for _verb in ("features", "train", "evaluate", "predict", "explain", "demo"):
+    app.command(_verb)(getattr(pipeline, _verb))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hpcpredict {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    STATE["debug"] = debug
+
+
+def main() -> None:
+    """Entry point of the ``hpcpredict`` console script."""
+    app()

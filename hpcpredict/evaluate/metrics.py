@@ -1,0 +1,55 @@
+"""Accuracy metrics of runtime predictions, as schedulers and the literature report them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["METRICS", "average_accuracy", "score"]
+
+
+def average_accuracy(pred: np.ndarray, actual: np.ndarray) -> float:
+    """Mean of min(p, a) / max(p, a): 1 is perfect, symmetric in over- and underestimation.
+
+    Examples
+    --------
+    >>> average_accuracy(np.array([50.0, 100.0]), np.array([100.0, 100.0]))
+    0.75
+    """
+    p, a = np.asarray(pred, float), np.asarray(actual, float)
+    return float(np.mean(np.minimum(p, a) / np.maximum(p, a)))
+
+
+def score(pred: np.ndarray, actual: np.ndarray) -> dict[str, float]:
+    """All metrics of :data:`METRICS` for predictions ``pred`` of positive ``actual`` values.
+
+    MAE and median absolute error are in the target's units (seconds for runtime); MAPE and
+    median APE in percent; ``r2_log`` is R² of log(1 + value); ``underestimation_rate`` is the
+    share of jobs predicted shorter than they ran (a backfilling scheduler's costly error).
+    """
+    p, a = np.asarray(pred, float), np.asarray(actual, float)
+    err = np.abs(p - a)
+    ape = err / a * 100.0
+    lp, la = np.log1p(np.maximum(p, 0)), np.log1p(a)
+    ss_tot = float(np.sum((la - la.mean()) ** 2))
+    return {
+        "n": int(len(a)),
+        "mae": float(err.mean()),
+        "median_ae": float(np.median(err)),
+        "mape": float(ape.mean()),
+        "median_ape": float(np.median(ape)),
+        "r2_log": float(1.0 - np.sum((la - lp) ** 2) / ss_tot) if ss_tot > 0 else float("nan"),
+        "underestimation_rate": float(np.mean(p < a)),
+        "average_accuracy": average_accuracy(np.maximum(p, 1e-9), a),
+    }
+
+
+#: Metric names in report order, with how they read.
+METRICS = {
+    "mae": "MAE (s)",
+    "median_ae": "median AE (s)",
+    "mape": "MAPE (%)",
+    "median_ape": "median APE (%)",
+    "r2_log": "R² (log)",
+    "underestimation_rate": "under-est. rate",
+    "average_accuracy": "avg. accuracy",
+}

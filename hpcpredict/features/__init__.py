@@ -1,0 +1,17 @@
+"""Per-job features, each with a family and a horizon (see :mod:`.registry`)."""
+
+from .build import KEY_COLUMNS, build_features, feature_specs, features, read_features
+from .registry import HORIZONS, REGISTRY, FeatureSpec, available, register
+
+__all__ = [
+    "HORIZONS",
+    "KEY_COLUMNS",
+    "REGISTRY",
+    "FeatureSpec",
+    "available",
+    "build_features",
+    "feature_specs",
+    "features",
+    "read_features",
+    "register",
+]

@@ -1,0 +1,89 @@
+"""The feature registry: every feature's family and horizon, the earliest moment its inputs exist.
+
+A feature built for horizon ``submit`` may only use what is known when the job is submitted;
+``start`` adds what is known when it starts (wait, placement); ``end`` adds counters recorded
+during the run (post-mortem analysis only). :func:`available` answers which features a model of a
+given horizon may see; the manifest of a trained model records them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from ..errors import ParameterError
+
+__all__ = ["HORIZONS", "FeatureSpec", "REGISTRY", "available", "check_horizon", "register", "spec"]
+
+#: Horizons in time order.
+HORIZONS = ("submit", "start", "end")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """What one feature is and when it exists.
+
+    Attributes
+    ----------
+    name : str
+        Column name, with its unit where it has one (``user_last2_mean_s``).
+    family : str
+        Group used by explanations: request, calendar, history, queue, system_fs, system_net,
+        system_cpu, placement, job_fs, job_net, job_cpu, ...
+    horizon : str
+        One of :data:`HORIZONS`.
+    description : str
+        One line a user understands; used in per-job reasons.
+    kind : str
+        ``"numeric"`` or ``"categorical"``.
+    """
+
+    name: str
+    family: str
+    horizon: str
+    description: str
+    kind: str = "numeric"
+
+    def to_dict(self) -> dict[str, str]:
+        """The spec as plain JSON-able values."""
+        return asdict(self)
+
+
+REGISTRY: dict[str, FeatureSpec] = {}
+
+
+def check_horizon(horizon: str) -> str:
+    """Return ``horizon`` if it is one of :data:`HORIZONS`, else raise ParameterError."""
+    if horizon not in HORIZONS:
+        raise ParameterError("horizon", f"one of {', '.join(map(repr, HORIZONS))}", horizon)
+    return horizon
+
+
+def register(name: str, family: str, horizon: str, description: str, *, kind: str = "numeric") -> FeatureSpec:
+    """Add a feature to :data:`REGISTRY` and return its spec."""
+    check_horizon(horizon)
+    if kind not in ("numeric", "categorical"):
+        raise ParameterError("kind", "'numeric' or 'categorical'", kind)
+    feature = FeatureSpec(name, family, horizon, description, kind)
+    REGISTRY[name] = feature
+    return feature
+
+
+def spec(name: str) -> FeatureSpec:
+    """The registered spec of ``name``."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ParameterError("name", "a registered feature", name) from None
+
+
+def available(horizon: str) -> list[FeatureSpec]:
+    """Features whose inputs exist at ``horizon`` (those of earlier horizons included).
+
+    Examples
+    --------
+    >>> from hpcpredict.features import available
+    >>> {f.horizon for f in available("submit")}
+    {'submit'}
+    """
+    limit = HORIZONS.index(check_horizon(horizon))
+    return [f for f in REGISTRY.values() if HORIZONS.index(f.horizon) <= limit]

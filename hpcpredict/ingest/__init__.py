@@ -1,0 +1,61 @@
+"""Readers: one module per input format, one public ``read_*`` function each.
+
+Every reader returns an :class:`IngestResult` holding the canonical jobs table
+(:mod:`hpcpredict.schema`), the quarantined lines with their reasons, and counts that reconcile.
+:func:`ingest` is the verb behind ``hpcpredict ingest FORMAT``: read, then write atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+from ..errors import ParameterError
+from .result import IngestResult, Quarantine, quarantine_path, write_ingest_result
+from .swf import read_swf
+
+__all__ = ["READERS", "IngestResult", "Quarantine", "ingest", "quarantine_path", "read_swf", "write_ingest_result"]
+
+#: Format name → reader. A new format is one new module and one line here.
+READERS: dict[str, Callable[..., IngestResult]] = {
+    "swf": read_swf,
+}
+
+
+def ingest(
+    fmt: str,
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    **options,
+) -> dict[str, int]:
+    """Read accounting files of format ``fmt`` and write the jobs table to ``output``.
+
+    The quarantine table goes beside it (``jobs.quarantine.parquet`` for ``jobs.parquet``).
+
+    Parameters
+    ----------
+    fmt : str
+        A key of :data:`READERS`, e.g. ``"swf"``.
+    paths : path or sequence of paths
+        Input files.
+    output : path
+        The jobs Parquet file to write.
+    **options
+        Passed to the reader (e.g. ``strict=True``).
+
+    Returns
+    -------
+    dict
+        The counts: ``lines_read``, ``jobs``, ``quarantined``, ``duplicates_merged``.
+
+    Examples
+    --------
+    >>> ingest("swf", "data/kth-sp2/KTH-SP2-1996-2.1-cln.swf.gz", "out/jobs.parquet")  # doctest: +SKIP
+    {'lines_read': 28476, 'jobs': 28476, 'quarantined': 0, 'duplicates_merged': 0}
+    """
+    try:
+        reader = READERS[fmt]
+    except KeyError:
+        raise ParameterError("fmt", f"one of {sorted(READERS)}", fmt) from None
+    result = reader(paths, **options)
+    return write_ingest_result(result, output)

@@ -1,0 +1,48 @@
+"""Predict runtimes for the rows of a feature table with a trained bundle."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from ._atomic import write_parquet
+from .model import Bundle, check_table, load_bundle, predict_runtime
+
+__all__ = ["predict"]
+
+
+def predict(
+    model: Bundle | str | os.PathLike[str],
+    features: pd.DataFrame | str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Predict every job of a feature table.
+
+    Parameters
+    ----------
+    model : Bundle or path
+        A trained bundle.
+    features : DataFrame or path
+        A feature table of the model's horizon.
+    output : path, optional
+        Parquet file to write the predictions to (atomically).
+
+    Returns
+    -------
+    DataFrame
+        ``job_id``, ``submit_time``, ``time_limit_s``, ``predicted_<target>`` and, where known,
+        the actual value of the target.
+    """
+    from .features import read_features
+
+    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    table = features if isinstance(features, pd.DataFrame) else read_features(features)
+    check_table(bundle, table)
+    target = bundle.manifest["target"]
+    keep = [c for c in ("job_id", "submit_time", "user", "app", "time_limit_s", target) if c in table.columns]
+    out = table[keep].reset_index(drop=True)
+    out.insert(len(out.columns) - (target in keep), f"predicted_{target}", predict_runtime(bundle, table))
+    if output is not None:
+        write_parquet(out, output, metadata={"table": "predictions", "model": str(bundle.path), "target": target})
+    return out

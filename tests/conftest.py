@@ -1,0 +1,36 @@
+"""Shared fixtures: small real data and a pipeline run once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+SHARED_REAL = REPO.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def kth_slice() -> Path:
+    """Header and first 3,000 jobs of the KTH-SP2 SWF trace (see tests/data/README.md)."""
+    return DATA / "kth-sp2-first3000.swf"
+
+
+@pytest.fixture(scope="session")
+def kth_full() -> Path:
+    """The whole KTH-SP2 trace shipped in data/."""
+    return REPO / "data" / "kth-sp2" / "KTH-SP2-1996-2.1-cln.swf.gz"
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory, kth_slice):
+    """ingest → features → train on the KTH slice, once; returns the paths."""
+    import hpcpredict as hp
+
+    out = tmp_path_factory.mktemp("pipeline")
+    paths = {"jobs": out / "jobs.parquet", "features": out / "features.parquet", "model": out / "model"}
+    hp.ingest("swf", [kth_slice], paths["jobs"])
+    hp.features(paths["jobs"], paths["features"], horizon="submit")
+    hp.train(paths["features"], paths["model"], n_estimators=300)
+    return paths

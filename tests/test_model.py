@@ -1,0 +1,86 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hpcpredict as hp
+from hpcpredict.errors import BundleMismatchError
+from hpcpredict.features import read_features
+from hpcpredict.model import load_bundle, predict_runtime, temporal_split
+
+
+def test_bundle_is_xgboost_json_free_of_pickle_and_records_what_it_needs(pipeline):
+    files = sorted(p.name for p in pipeline["model"].iterdir())
+    assert files == ["manifest.json", "model.ubj"]
+    manifest = json.loads((pipeline["model"] / "manifest.json").read_text())
+    for key in ("hpcpredict_version", "versions", "params", "features", "horizon", "training_window", "test_boundary", "model_sha256"):
+        assert key in manifest
+    assert manifest["horizon"] == "submit"
+    assert manifest["xgb_objective"] == "reg:absoluteerror"
+    assert {f["family"] for f in manifest["features"]} >= {"request", "history", "calendar"}
+
+
+def test_round_trip_predicts_the_same(pipeline, tmp_path):
+    bundle = load_bundle(pipeline["model"])
+    table = read_features(pipeline["features"])
+    first = predict_runtime(bundle, table)
+    copy = tmp_path / "copy"
+    hp.model.save_bundle(bundle.booster, {k: v for k, v in bundle.manifest.items() if k not in ("format_version", "model_sha256")}, copy)
+    np.testing.assert_array_equal(first, predict_runtime(load_bundle(copy), table))
+    limit = table["time_limit_s"].to_numpy()
+    assert np.all(first <= limit + 1e-9) and np.all(first >= 1.0)
+
+
+def test_training_never_sees_the_test_jobs(pipeline):
+    bundle = load_bundle(pipeline["model"])
+    boundary = pd.Timestamp(bundle.manifest["test_boundary"])
+    assert pd.Timestamp(bundle.manifest["training_window"]["end"]) < boundary
+    rows = bundle.manifest["rows"]
+    assert rows["test"] > 0 and rows["train"] > rows["test"]
+
+
+def test_temporal_split_keeps_ties_together():
+    t = pd.to_datetime([1, 2, 3, 3, 3, 4], unit="s", utc=True)
+    table = pd.DataFrame({"submit_time": t})
+    train_idx, test_idx, boundary = temporal_split(table, test_fraction=0.5)
+    assert boundary == t[3] and list(test_idx) == [2, 3, 4, 5]
+
+
+def test_tampered_model_file_is_refused(pipeline, tmp_path):
+    import shutil
+
+    copy = tmp_path / "m"
+    shutil.copytree(pipeline["model"], copy)
+    data = bytearray((copy / "model.ubj").read_bytes())
+    data[-10] ^= 0xFF
+    (copy / "model.ubj").write_bytes(bytes(data))
+    with pytest.raises(BundleMismatchError, match="checksum does not match"):
+        load_bundle(copy)
+
+
+def test_feature_table_that_does_not_match_is_refused_naming_the_difference(pipeline):
+    table = read_features(pipeline["features"])
+    with pytest.raises(BundleMismatchError, match=r"missing features \['user_last2_mean_s'\]"):
+        hp.evaluate(pipeline["model"], table.drop(columns=["user_last2_mean_s"]))
+    other = table.copy()
+    other.attrs = {**table.attrs, "horizon": "start"}
+    with pytest.raises(BundleMismatchError, match="trained for horizon 'submit'"):
+        hp.predict(pipeline["model"], other)
+
+
+def test_evaluate_reports_model_and_both_baselines_on_the_same_jobs(pipeline):
+    result = hp.evaluate(pipeline["model"], pipeline["features"])
+    assert set(result["metrics"]) == {"model", "requested_limit", "user_last2"}
+    assert {m["n"] for m in result["metrics"].values()} == {result["rows"]}
+    assert result["rows"] == load_bundle(pipeline["model"]).manifest["rows"]["test"]
+    for scores in result["metrics"].values():
+        assert 0 < scores["average_accuracy"] <= 1
+        assert scores["mae"] > 0
+
+
+def test_predict_writes_one_row_per_job(pipeline, tmp_path):
+    out = tmp_path / "pred.parquet"
+    preds = hp.predict(pipeline["model"], pipeline["features"], out)
+    assert len(pd.read_parquet(out)) == len(preds) == 3000
+    assert preds["predicted_runtime_s"].notna().all()
