@@ -14,29 +14,46 @@ __all__ = ["predict"]
 
 def predict(
     model: Bundle | str | os.PathLike[str],
-    features: pd.DataFrame | str | os.PathLike[str],
+    features: pd.DataFrame | str | os.PathLike[str] | None = None,
     output: str | os.PathLike[str] | None = None,
+    *,
+    queue: pd.DataFrame | str | os.PathLike[str] | None = None,
+    jobs: pd.DataFrame | str | os.PathLike[str] | None = None,
+    samples=None,
+    at=None,
 ) -> pd.DataFrame:
-    """Predict every job of a feature table.
+    """Predict every job of a feature table, or the jobs waiting in a queue.
 
     Parameters
     ----------
     model : Bundle or path
         A trained bundle.
-    features : DataFrame or path
-        A feature table of the model's horizon.
+    features : DataFrame or path, optional
+        A feature table of the model's horizon (offline prediction).
     output : path, optional
         Parquet file to write the predictions to (atomically).
+    queue, jobs, samples, at
+        Queued-job prediction instead: see :func:`hpcpredict.queue.predict_queued`.
 
     Returns
     -------
     DataFrame
         ``job_id``, ``submit_time``, ``time_limit_s``, ``predicted_<target>`` and, where known,
-        the actual value of the target.
+        the actual value of the target; for a queue, the columns of ``predict_queued``.
     """
+    from .errors import ParameterError
     from .features import read_features
 
+    if (features is None) == (queue is None):
+        raise ParameterError("features/queue", "exactly one of a feature table or a queue", "both" if queue is not None else "neither")
     bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    if queue is not None:
+        from .queue import predict_queued
+
+        out = predict_queued(bundle, queue, jobs, samples, at)
+        if output is not None:
+            write_parquet(out, output, metadata={"table": "queue_predictions", "model": str(bundle.path), "at": str(out.attrs["at"])})
+        return out
     table = features if isinstance(features, pd.DataFrame) else read_features(features)
     check_table(bundle, table)
     target = bundle.manifest["target"]

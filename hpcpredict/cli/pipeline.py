@@ -9,7 +9,7 @@ import typer
 import hpcpredict as hp
 
 from ._common import console, err_console, handle_errors, print_json
-from .render import evaluation_table, ranking_tables
+from .render import evaluation_table, queue_table, ranking_tables
 
 Json = typer.Option(False, "--json", help="Print one JSON document to stdout instead of tables.")
 
@@ -61,14 +61,20 @@ def evaluate(
 @handle_errors
 def predict(
     model: Path = typer.Argument(..., help="Model bundle folder.", show_default=False),
-    features: Path = typer.Argument(..., help="Feature table.", show_default=False),
+    features: Path | None = typer.Argument(None, help="Feature table (offline prediction).", show_default=False),
+    queue: Path | None = typer.Option(None, "--queue", help="Pending jobs: squeue --json, squeue --format, sacct --parsable2 or CSV."),
+    jobs: Path | None = typer.Option(None, "--jobs", help="Jobs table giving history and system state (with --queue)."),
+    samples: Path | None = typer.Option(None, "--samples", help="Node monitoring samples (with --queue)."),
+    at: str | None = typer.Option(None, "--at", help="Moment to predict at (ISO time); default the latest time in the inputs."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Predictions to write (Parquet)."),
     json: bool = Json,
 ) -> None:
-    """Predict the runtime of every job in a feature table."""
-    result = hp.predict(model, features, output)
+    """Predict the runtime of every job in a feature table, or of the jobs waiting in a queue."""
+    result = hp.predict(model, features, output, queue=queue, jobs=jobs, samples=samples, at=at)
     if json:
         print_json(result.to_dict(orient="records"))
+    elif queue is not None:
+        console.print(queue_table(result))
     else:
         console.print(result.head(20).to_string(index=False))
         err_console.print(f"{len(result):,} predictions" + (f" → {output}" if output else ""), highlight=False)

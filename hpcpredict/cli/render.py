@@ -7,7 +7,7 @@ from rich.table import Table
 from ..evaluate import METRICS
 from ._common import table
 
-__all__ = ["evaluation_table", "ranking_tables"]
+__all__ = ["evaluation_table", "queue_table", "ranking_tables"]
 
 
 def evaluation_table(evaluation: dict) -> Table:
@@ -37,3 +37,24 @@ def ranking_tables(explanation: dict) -> tuple[Table, Table]:
 
 def _num(value: float) -> str:
     return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
+
+
+def queue_table(predictions) -> Table:
+    """One line per queued job: limit, prediction (with interval), end if started now, reasons."""
+    has_interval = "predicted_p10_s" in predictions.columns
+    rows = []
+    for _, job in predictions.iterrows():
+        interval = f" [{_hours(job['predicted_p10_s'])}–{_hours(job['predicted_p90_s'])}]" if has_interval else ""
+        rows.append(
+            [job["job_id"], str(job["user"]), _hours(job["time_limit_s"]), _hours(job["predicted_runtime_s"]) + interval,
+             job["predicted_end_if_started_now"].strftime("%Y-%m-%d %H:%M"), "\n".join(job["reasons"])]
+        )
+    at = predictions.attrs.get("at")
+    return table(f"{len(predictions)} queued jobs, predicted at {at}", ["job", "user", "limit", "predicted", "ends if started now", "why"], rows)
+
+
+def _hours(seconds: float) -> str:
+    if seconds != seconds:  # NaN
+        return "-"
+    h, rem = divmod(int(round(seconds)), 3600)
+    return f"{h}:{rem // 60:02d}"

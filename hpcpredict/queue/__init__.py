@@ -1,0 +1,19 @@
+"""Queued-job prediction: read the queue, rebuild the state at a moment, predict with reasons."""
+
+from .formats import QUEUE_FORMATS, parse_memory_bytes, parse_slurm_duration_s, read_queue
+from .predict import predict_queued, queued_features
+from .reasons import describe, top_reasons
+from .state import as_of, latest_time
+
+__all__ = [
+    "QUEUE_FORMATS",
+    "as_of",
+    "describe",
+    "latest_time",
+    "parse_memory_bytes",
+    "parse_slurm_duration_s",
+    "predict_queued",
+    "queued_features",
+    "read_queue",
+    "top_reasons",
+]

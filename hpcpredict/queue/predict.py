@@ -1,0 +1,111 @@
+"""Predict the runtime of jobs waiting in the queue, from what is known at one moment."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from ..errors import HpcPredictError
+from ..features import build_features
+from ..model import Bundle, load_bundle, predict_runtime
+from ..schema import conform_jobs
+from .formats import read_queue
+from .reasons import top_reasons
+from .state import as_of, latest_time
+
+__all__ = ["predict_queued", "queued_features"]
+
+
+def queued_features(bundle: Bundle, pending: pd.DataFrame, jobs: pd.DataFrame | None = None, samples=None, at=None) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Feature rows of the pending jobs, built by the offline feature code from the state at ``at``.
+
+    Returns the rows (in the order of ``pending``) and the moment used.
+    """
+    pending = conform_jobs(pending)
+    history = conform_jobs(jobs) if jobs is not None else pending.iloc[:0]
+    if at is None:
+        at = latest_time(pd.concat([history, pending])) if len(history) or pending["submit_time"].notna().any() else pd.Timestamp.now(tz="UTC")
+    at = pd.Timestamp(at)
+    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    pending = pending.assign(submit_time=pending["submit_time"].fillna(at))
+    if (pending["submit_time"] > at).any():
+        late = pending.loc[pending["submit_time"] > at, "job_id"].head(3).tolist()
+        raise HpcPredictError(f"pending jobs {late} were submitted after --at {at}; they were not in the queue then")
+    pending = pending.assign(state="PENDING", start_time=pd.NaT, end_time=pd.NaT, runtime_s=np.nan)
+    known = as_of(history, at)
+    known = known.loc[~known["job_id"].isin(set(pending["job_id"]))]
+    combined = pd.concat([known, pending], ignore_index=True)
+    table = build_features(combined, samples, horizon=bundle.horizon)
+    rows = table.iloc[len(known):].reset_index(drop=True)
+    rows.attrs = table.attrs
+    return rows, at
+
+
+def predict_queued(
+    model: Bundle | str | os.PathLike[str],
+    pending: pd.DataFrame | str | os.PathLike[str],
+    jobs: pd.DataFrame | str | os.PathLike[str] | None = None,
+    samples=None,
+    at=None,
+    *,
+    reasons: int = 3,
+) -> pd.DataFrame:
+    """Predict the runtime of each pending job from what was known at ``at``.
+
+    Parameters
+    ----------
+    model : Bundle or path
+        A trained bundle (its horizon should be ``submit``).
+    pending : DataFrame or path
+        The queue: canonical rows or a file :func:`read_queue` reads.
+    jobs : DataFrame or path, optional
+        The jobs table that gives users' history and the system state; only what was known at
+        ``at`` is used.
+    samples : optional
+        Node monitoring samples, for models with system-state features.
+    at : time, optional
+        The moment to predict at; default the latest time in ``jobs`` and ``pending``.
+    reasons : int
+        How many of the largest contributions to describe per job.
+
+    Returns
+    -------
+    DataFrame
+        Per job: ``job_id``, ``user``, ``time_limit_s``, ``predicted_runtime_s`` (the p50),
+        ``predicted_p10_s`` and ``predicted_p90_s`` where the model has intervals,
+        ``predicted_end_if_started_now`` and ``reasons`` (a list of short sentences).
+    """
+    from ..features.build import _read_table
+
+    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    pending_df = pending if isinstance(pending, pd.DataFrame) else read_queue(pending)
+    jobs_df = jobs if jobs is None or isinstance(jobs, pd.DataFrame) else _read_table(jobs)
+    rows, at = queued_features(bundle, pending_df, jobs_df, samples, at)
+    p50 = predict_runtime(bundle, rows) if len(rows) else np.empty(0)
+    out = pd.DataFrame(
+        {
+            "job_id": rows["job_id"].astype(str),
+            "user": rows["user"].astype("string"),
+            "time_limit_s": pd.to_numeric(rows["time_limit_s"], errors="coerce"),
+            "predicted_runtime_s": p50,
+        }
+    )
+    intervals = _intervals(bundle, rows)
+    for name, values in intervals.items():
+        out[name] = values
+    out["predicted_end_if_started_now"] = at + pd.to_timedelta(p50, unit="s")
+    out["reasons"] = top_reasons(bundle, rows, k=reasons) if reasons and len(rows) else [[] for _ in range(len(rows))]
+    out.attrs["at"] = at
+    return out
+
+
+def _intervals(bundle: Bundle, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """p10/p90 columns when the bundle carries an interval model (see hpcpredict.model)."""
+    try:
+        from ..model import predict_interval  # added with the interval models
+    except ImportError:
+        return {}
+    bounds = predict_interval(bundle, rows)
+    return {} if bounds is None else {"predicted_p10_s": bounds[0], "predicted_p90_s": bounds[1]}

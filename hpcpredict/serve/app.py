@@ -1,0 +1,173 @@
+"""The HTTP JSON service: ``POST /predict``, ``GET /health``, ``POST /admin/reload``.
+
+The model is loaded once; a reload builds the new predictor beside the old one and swaps a single
+reference, so requests in flight finish on the model they started with and none is dropped.
+Malformed or out-of-range input gets a 4xx answer with a message, never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .._version import __version__
+from ..errors import HpcPredictError
+from ..model import load_bundle
+from .online import OnlinePredictor
+
+__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "PendingJob", "PredictRequest", "create_app"]
+
+DEFAULT_MAX_BATCH = 1000
+DEFAULT_MAX_BODY_BYTES = 1_000_000
+_EARLIEST, _LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
+class PendingJob(BaseModel):
+    """One job waiting in the queue, as the scheduler knows it at submission."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str = Field(min_length=1, max_length=128, description="Scheduler job id.")
+    user: str | None = Field(None, max_length=256)
+    app: str | None = Field(None, max_length=256, description="Application or job name.")
+    account: str | None = Field(None, max_length=256)
+    partition: str | None = Field(None, max_length=256)
+    qos: str | None = Field(None, max_length=256)
+    submit_time: datetime | None = Field(None, description="Submission time (ISO 8601); default now.")
+    time_limit_s: float | None = Field(None, gt=0, le=366 * 86400, description="Requested time limit, seconds.")
+    req_nodes: int | None = Field(None, ge=1, le=10_000_000)
+    req_cpus: int | None = Field(None, ge=1, le=1_000_000_000)
+    req_mem_bytes: float | None = Field(None, ge=0, le=1e18)
+
+    @field_validator("submit_time")
+    @classmethod
+    def _plausible_time(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        if not _EARLIEST <= value < _LATEST:
+            raise ValueError("must lie between 1970 and 2100")
+        return value
+
+
+class PredictRequest(BaseModel):
+    """One or many pending jobs."""
+
+    model_config = ConfigDict(extra="forbid")
+    jobs: list[PendingJob] = Field(min_length=1)
+
+
+class Prediction(BaseModel):
+    job_id: str
+    predicted_runtime_s: float
+    predicted_end_if_started_now: datetime
+    reasons: list[str]
+
+
+class ReloadRequest(BaseModel):
+    """Which bundle to load; default the current one, re-read."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str | None = Field(None, description="New bundle folder; default: the current one, re-read.")
+
+
+class PredictResponse(BaseModel):
+    model: str
+    predictions: list[Prediction]
+
+
+def create_app(
+    model: str | os.PathLike[str],
+    *,
+    jobs: str | os.PathLike[str] | None = None,
+    samples=None,
+    token: str | None = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """Build the ASGI application serving ``model``.
+
+    Parameters
+    ----------
+    model : path
+        Model bundle folder.
+    jobs : path, optional
+        Jobs table (Parquet) giving users' history and the system state at load time.
+    samples : optional
+        Node samples, for models with system-state features.
+    token : str, optional
+        When set, ``/predict`` and ``/admin/reload`` need ``Authorization: Bearer <token>``.
+    max_batch, max_body_bytes : int
+        Largest number of jobs in one request, and largest request body.
+    """
+    jobs_df = pd.read_parquet(jobs) if jobs is not None else None
+    state = {"predictor": OnlinePredictor(load_bundle(model), jobs_df, samples), "model": str(model), "loaded": datetime.now(timezone.utc)}
+    reload_lock = asyncio.Lock()
+    app = FastAPI(title="hpcpredict", version=__version__, description="Runtime predictions for jobs waiting in the queue.")
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
+            return JSONResponse({"detail": f"request body larger than {max_body_bytes} bytes"}, status_code=413)
+        if length is None and request.method == "POST":
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > max_body_bytes:
+                    return JSONResponse({"detail": f"request body larger than {max_body_bytes} bytes"}, status_code=413)
+            request._body = body  # the stream is consumed; hand the bytes on
+        return await call_next(request)
+
+    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
+        if token is None:
+            return
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(status_code=401, detail="missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+    @app.get("/health")
+    def health() -> dict:
+        predictor = state["predictor"]
+        return {
+            "status": "ok",
+            "version": __version__,
+            "model": state["model"],
+            "loaded": state["loaded"].isoformat(),
+            "snapshot": predictor.at.isoformat(),
+            "features": len(predictor.names),
+        }
+
+    @app.post("/predict", response_model=PredictResponse, dependencies=[Depends(authorised)])
+    def predict(request: PredictRequest) -> dict:
+        if len(request.jobs) > max_batch:
+            raise HTTPException(status_code=413, detail=f"at most {max_batch} jobs per request, got {len(request.jobs)}")
+        predictor = state["predictor"]  # one reference: a reload mid-request does not affect it
+        try:
+            out = predictor.predict([job.model_dump() for job in request.jobs])
+        except HpcPredictError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
+        return {"model": state["model"], "predictions": out}
+
+    @app.post("/admin/reload", dependencies=[Depends(authorised)])
+    async def reload(request: ReloadRequest | None = None) -> dict:
+        path = (request.model if request and request.model else None) or state["model"]
+        async with reload_lock:
+            try:
+                predictor = await asyncio.to_thread(lambda: OnlinePredictor(load_bundle(Path(path)), jobs_df, samples))
+            except HpcPredictError as exc:
+                raise HTTPException(status_code=400, detail=str(exc)) from None
+            state.update(predictor=predictor, model=str(path), loaded=datetime.now(timezone.utc))
+        return {"status": "reloaded", "model": str(path)}
+
+    return app
