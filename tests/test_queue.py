@@ -129,3 +129,13 @@ def test_cli_predicts_a_queue_file_as_json(pipeline):
     assert [d["job_id"] for d in doc] == ["4242", "4250_3", "4260"]
     assert all(0 < d["predicted_runtime_s"] <= d["time_limit_s"] for d in doc)
     assert all(len(d["reasons"]) == 3 for d in doc)
+
+
+def test_replay_matches_the_offline_predictions_exactly(pipeline):
+    from hpcpredict.queue import replay
+
+    result = replay(pipeline["model"], pipeline["jobs"], n=8)
+    assert result["rows"] == 8
+    assert result["max_abs_difference_s"] == 0.0
+    assert set(result["metrics"]) == {"replay", "offline", "requested_limit", "user_last2"}
+    assert result["metrics"]["replay"] == result["metrics"]["offline"]

@@ -9,7 +9,7 @@ import typer
 import hpcpredict as hp
 
 from ._common import console, err_console, handle_errors, print_json
-from .render import evaluation_table, queue_table, ranking_tables
+from .render import evaluation_table, queue_table, ranking_tables, replay_table
 
 Json = typer.Option(False, "--json", help="Print one JSON document to stdout instead of tables.")
 
@@ -50,10 +50,19 @@ def train(
 @handle_errors
 def evaluate(
     model: Path = typer.Argument(..., help="Model bundle folder.", show_default=False),
-    features: Path = typer.Argument(..., help="Feature table.", show_default=False),
+    features: Path | None = typer.Argument(None, help="Feature table (not needed with --replay).", show_default=False),
+    replay: bool = typer.Option(False, "--replay", help="Replay held-out submissions in order, each predicted from what was known then."),
+    jobs: Path | None = typer.Option(None, "--jobs", help="Jobs table to replay (with --replay)."),
+    replay_n: int = typer.Option(100, "--replay-n", help="Submissions replayed, spread over the held-out period (0 = all)."),
     json: bool = Json,
 ) -> None:
     """Score the model beside the baselines on the held-out later jobs."""
+    if replay:
+        from ..queue import replay as run_replay
+
+        result = run_replay(model, jobs, n=replay_n or None)
+        print_json(result) if json else console.print(replay_table(result))
+        return
     result = hp.evaluate(model, features)
     print_json(result) if json else console.print(evaluation_table(result))
 

@@ -7,10 +7,10 @@ from rich.table import Table
 from ..evaluate import METRICS
 from ._common import table
 
-__all__ = ["evaluation_table", "queue_table", "ranking_tables"]
+__all__ = ["evaluation_table", "queue_table", "ranking_tables", "replay_table"]
 
 
-def evaluation_table(evaluation: dict) -> Table:
+def evaluation_table(evaluation: dict, *, title: str | None = None) -> Table:
     """Metrics (rows) for the model and each baseline (columns); the best of each row in bold."""
     metrics = evaluation["metrics"]
     higher_better = {"r2_log", "average_accuracy"}
@@ -19,8 +19,14 @@ def evaluation_table(evaluation: dict) -> Table:
         values = {name: scores[m] for name, scores in metrics.items()}
         best = (max if m in higher_better else min)(values, key=values.get)
         rows.append([label] + [f"[bold]{_num(v)}[/]" if name == best else _num(v) for name, v in values.items()])
-    title = f"{evaluation['rows']:,} held-out jobs submitted from {evaluation['test_boundary']}"
+    title = title or f"{evaluation['rows']:,} held-out jobs submitted from {evaluation['test_boundary']}"
     return table(title, ["metric", *metrics], rows)
+
+
+def replay_table(result: dict) -> Table:
+    """The replay's metrics, titled with how far replayed and offline predictions differ."""
+    title = f"{result['rows']:,} submissions replayed; replay vs offline predictions differ by at most {result['max_abs_difference_s']:g} s"
+    return evaluation_table(result, title=title)
 
 
 def ranking_tables(explanation: dict) -> tuple[Table, Table]:

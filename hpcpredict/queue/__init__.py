@@ -3,6 +3,7 @@
 from .formats import QUEUE_FORMATS, parse_memory_bytes, parse_slurm_duration_s, read_queue
 from .predict import predict_queued, queued_features
 from .reasons import describe, top_reasons
+from .replay import replay
 from .state import as_of, latest_time
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "predict_queued",
     "queued_features",
     "read_queue",
+    "replay",
     "top_reasons",
 ]
