@@ -31,7 +31,12 @@ def metrics_table(metrics: dict, title: str) -> Table:
             continue
         best = None if m == "interval_coverage" else (max if m in higher_better else min)(present, key=present.get)
         rows.append([label] + ["—" if name not in present else f"[bold]{_num(v)}[/]" if name == best else _num(v) for name, v in values.items()])
-    return table(title, ["metric", *metrics], rows)
+    return table(title, ["metric", *[_label(p) for p in metrics]], rows)
+
+
+def _label(predictor: str) -> str:
+    """A header that can wrap on narrow terminals: ``requested_limit`` → ``requested limit``."""
+    return predictor.replace("_", " ").replace("last2", "last-2")
 
 
 def group_tables(evaluation: dict, *, metric_names: tuple[str, ...] = ("mae", "average_accuracy")) -> list[Table]:
@@ -43,7 +48,7 @@ def group_tables(evaluation: dict, *, metric_names: tuple[str, ...] = ("mae", "a
     for m in metric_names:
         predictors = list(next(iter(groups.values())))
         rows = [[g, scores["model"]["n"], *[_num(scores[p][m]) for p in predictors]] for g, scores in groups.items()]
-        out.append(table(f"{METRICS[m]} by {evaluation['by']}", [evaluation["by"], "jobs", *predictors], rows))
+        out.append(table(f"{METRICS[m]} by {evaluation['by']}", [evaluation["by"], "jobs", *map(_label, predictors)], rows))
     return out
 
 

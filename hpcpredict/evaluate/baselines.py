@@ -16,7 +16,7 @@ BASELINES = {
     "requested_limit": "the user's requested time limit",
     "user_last2": "mean of the user's last two finished runtimes (Tsafrir et al.); the limit when there is no history",
     "user_median": "median runtime of the user's jobs in the training window; the limit for a new user",
-    "app_median": "median target of the application's jobs in the training window; the limit (or the training median) for a new application",
+    "app_median": "median target of the application's jobs in the training window; the limit (or the training median) for a new application (absent when no job names an application)",
     "training_median": "median target of all training jobs (targets other than runtime)",
 }
 
@@ -63,7 +63,7 @@ def baseline_predictions(
         fallback = limit if runtime else np.full(len(table), float(y.median()))
         if runtime and "user" in table.columns and "user" in history.columns:
             out["user_median"] = _group_median(table, history, "user", y, fallback, limit)
-        if app is not None and app in table.columns and app in history.columns:
+        if app is not None and app in table.columns and app in history.columns and history[app].notna().any():
             out["app_median"] = _group_median(table, history, app, y, fallback, limit)
         if not runtime:
             out["training_median"] = np.full(len(table), float(y.median()))
