@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d
 
 from ..errors import ParameterError
 from .objectives import DEFAULT_OBJECTIVE, get_objective
@@ -29,8 +29,9 @@ def encode_frame(X: pd.DataFrame, names: list[str], kinds: dict[str, str], categ
     for name in names:
         col = X[name]
         if kinds[name] == "categorical":
-            text = col.astype("string").astype(object).where(col.notna(), None)
-            out[name] = pd.Categorical(text, categories=categories[name])
+            text = col.astype("string")
+            known = text.isin(categories[name]).fillna(False).to_numpy(bool)
+            out[name] = pd.Categorical(text.astype(object).where(known, None), categories=categories[name])
         else:
             out[name] = pd.to_numeric(col, errors="coerce").astype("float32")
     return pd.DataFrame(out, index=X.index)
@@ -152,17 +153,23 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         obj = get_objective(self.objective)
         if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
             raise ParameterError("device", "'cpu', 'cuda' or 'cuda:<n>'", self.device)
+        if y is None:
+            raise ValueError("RuntimeModel requires y to be passed, but the target y is None")
         frame = self._validate_X(X, fitting=True)
-        yv = check_array(np.asarray(y), ensure_2d=False, dtype="numeric", input_name="y").astype(float)
-        if yv.ndim != 1 or len(yv) != len(frame):
-            raise ValueError(f"y must be 1-d with one value per row of X ({len(frame)}); got shape {yv.shape}")
+        yv = column_or_1d(check_array(np.asarray(y), ensure_2d=False, dtype="numeric", input_name="y"), warn=True).astype(float)
+        if len(yv) != len(frame):
+            raise ValueError(f"y must have one value per row of X ({len(frame)}); got {len(yv)}")
         if obj.transform == "log1p" or self.intervals:
             if np.any(yv <= -1):
                 raise ValueError(f"objective {obj.name!r} fits log(1 + y) and needs y > -1")
         if obj.censored and np.any(yv <= 0):
             raise ValueError("the 'aft' objective needs a positive target")
         cens = np.zeros(len(yv), bool) if censored is None else np.asarray(censored, bool)
-        weight = None if sample_weight is None else np.asarray(sample_weight, float)
+        weight = None
+        if sample_weight is not None:
+            weight = _check_sample_weight(sample_weight, frame, ensure_non_negative=True)
+            if not np.any(weight > 0):
+                raise ValueError("Sample weights must contain at least one non-zero number.")
 
         order = np.arange(len(frame)) if time is None else np.argsort(np.asarray(time), kind="stable")
         n_valid = int(len(frame) * self.validation_fraction) if self.early_stopping_rounds else 0
