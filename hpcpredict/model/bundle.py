@@ -61,6 +61,7 @@ def save_bundle(booster: xgb.Booster, manifest: dict, output: str | os.PathLike[
     with atomic_dir(output) as tmp:
         booster.save_model(tmp / MODEL_FILE)
         manifest = {**manifest, "format_version": FORMAT_VERSION, "model_sha256": _sha256(tmp / MODEL_FILE)}
+        manifest["contract_sha256"] = _contract_sha256(manifest)
         manifest.pop("intervals_sha256", None)
         if interval_booster is not None:
             interval_booster.save_model(tmp / INTERVALS_FILE)
@@ -129,12 +130,25 @@ def _check_manifest_matches_model(manifest: dict, booster: xgb.Booster, manifest
     stored = _booster_categories(booster)
     listed = manifest.get("categories", {})
     for f in features:
+        if f["kind"] == "categorical" and f["name"] in listed and stored is not None and stored.get(f["name"]) is not None and list(stored[f["name"]]) != list(listed[f["name"]]):
+            raise BundleMismatchError(f"{manifest_path}: the categories of {f['name']!r} differ from those the model was trained with")
+    if "contract_sha256" in manifest and _contract_sha256(manifest) != manifest["contract_sha256"]:
+        changed = "categories" if any(f["kind"] == "categorical" for f in features) else "features"
+        raise BundleMismatchError(
+            f"{manifest_path}: the features, dtypes, {changed} or horizon differ from those recorded at training "
+            "(contract checksum); the manifest was edited"
+        )
+    for f in features:
         if f["kind"] != "categorical":
             continue
         if f["name"] not in listed:
             raise BundleMismatchError(f"{manifest_path}: categorical feature {f['name']!r} has no category list")
-        if stored is not None and stored.get(f["name"]) is not None and list(stored[f["name"]]) != list(listed[f["name"]]):
-            raise BundleMismatchError(f"{manifest_path}: the categories of {f['name']!r} differ from those the model was trained with")
+
+
+def _contract_sha256(manifest: dict) -> str:
+    """Checksum of what a table must match: features (names, kinds, dtypes), categories, horizon, target."""
+    contract = {k: manifest.get(k) for k in ("features", "categories", "horizon", "target", "time_column")}
+    return hashlib.sha256(json.dumps(contract, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _booster_categories(booster: xgb.Booster) -> dict | None:
