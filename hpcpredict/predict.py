@@ -7,7 +7,7 @@ import os
 import pandas as pd
 
 from ._atomic import write_parquet
-from .model import Bundle, check_table, load_bundle, predict_runtime
+from .model import Bundle, check_table, load_bundle, predict_interval, predict_runtime
 
 __all__ = ["predict"]
 
@@ -60,6 +60,9 @@ def predict(
     keep = [c for c in ("job_id", "submit_time", "user", "app", "time_limit_s", target) if c in table.columns]
     out = table[keep].reset_index(drop=True)
     out.insert(len(out.columns) - (target in keep), f"predicted_{target}", predict_runtime(bundle, table))
+    bounds = predict_interval(bundle, table)
+    if bounds is not None:
+        out[f"predicted_p10_{target}"], out[f"predicted_p90_{target}"] = bounds[:, 0], bounds[:, -1]
     if output is not None:
         write_parquet(out, output, metadata={"table": "predictions", "model": str(bundle.path), "target": target})
     return out

@@ -48,7 +48,7 @@ def test_the_whole_slice_from_the_command_line(tmp_path, kth_slice):
     evaluation = run("evaluate", model, feats, "--json")
     assert evaluation.returncode == 0
     doc = json.loads(evaluation.stdout)
-    assert set(doc["metrics"]) == {"model", "requested_limit", "user_last2"}
+    assert set(doc["metrics"]) == {"model", "requested_limit", "user_last2", "user_median"}
     predicted = run("predict", model, feats, "-o", tmp_path / "p.parquet", "--json")
     assert len(json.loads(predicted.stdout)) == 3000
     explained = run("explain", model, feats, "-o", tmp_path / "explain", "--top", "5", "--json")
@@ -72,7 +72,7 @@ def test_a_model_refuses_a_table_of_another_horizon(tmp_path, pipeline):
 def test_demo_prints_the_table_and_writes_its_outputs(tmp_path):
     out = run("demo", "-o", tmp_path / "demo")
     assert out.returncode == 0, out.stderr
-    assert "requested_limit" in out.stdout and "Top predictors" in out.stdout
+    assert "requested limit" in out.stdout and "Top predictors" in out.stdout
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
     metrics = summary["evaluation"]["metrics"]
     assert metrics["model"]["mae"] < metrics["requested_limit"]["mae"]

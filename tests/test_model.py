@@ -69,9 +69,9 @@ def test_feature_table_that_does_not_match_is_refused_naming_the_difference(pipe
         hp.predict(pipeline["model"], other)
 
 
-def test_evaluate_reports_model_and_both_baselines_on_the_same_jobs(pipeline):
+def test_evaluate_reports_model_and_four_baselines_on_the_same_jobs(pipeline):
     result = hp.evaluate(pipeline["model"], pipeline["features"])
-    assert set(result["metrics"]) == {"model", "requested_limit", "user_last2"}
+    assert set(result["metrics"]) == {"model", "requested_limit", "user_last2", "user_median"}
     assert {m["n"] for m in result["metrics"].values()} == {result["rows"]}
     assert result["rows"] == load_bundle(pipeline["model"]).manifest["rows"]["test"]
     for scores in result["metrics"].values():

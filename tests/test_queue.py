@@ -139,3 +139,18 @@ def test_replay_matches_the_offline_predictions_exactly(pipeline):
     assert result["max_abs_difference_s"] == 0.0
     assert set(result["metrics"]) == {"replay", "offline", "requested_limit", "user_last2"}
     assert result["metrics"]["replay"] == result["metrics"]["offline"]
+
+
+def test_interval_models_give_p10_and_p90_in_the_queue_and_the_service(pipeline, tmp_path):
+    import hpcpredict as hp
+    from hpcpredict.serve import OnlinePredictor
+
+    bundle = hp.train(pipeline["features"], tmp_path / "model", intervals=True, n_estimators=100)
+    jobs, at, pending = _queue_at(pipeline, "1996-10-25 12:00")
+    pending = pending.assign(submit_time=at)  # the service predicts jobs submitted now
+    out = predict_queued(bundle, pending, jobs, at=at, reasons=0)
+    assert (out["predicted_p10_s"] <= out["predicted_p90_s"]).all()
+    assert (out["predicted_p90_s"] <= out["time_limit_s"]).all()
+    online = OnlinePredictor(bundle, jobs, at=at).predict(pending, reasons=0)
+    np.testing.assert_allclose([p["predicted_p10_s"] for p in online], out["predicted_p10_s"], rtol=1e-5)
+    np.testing.assert_allclose([p["predicted_p90_s"] for p in online], out["predicted_p90_s"], rtol=1e-5)

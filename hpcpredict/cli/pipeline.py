@@ -9,7 +9,7 @@ import typer
 import hpcpredict as hp
 
 from ._common import console, err_console, handle_errors, print_json
-from .render import evaluation_table, queue_table, ranking_tables, replay_table
+from .render import evaluation_table, group_tables, queue_table, ranking_tables, replay_table
 
 Json = typer.Option(False, "--json", help="Print one JSON document to stdout instead of tables.")
 
@@ -29,19 +29,27 @@ def features(
 
 @handle_errors
 def train(
-    features: Path = typer.Argument(..., help="Feature table from `hpcpredict features`.", show_default=False),
+    features: Path = typer.Argument(..., help="Feature table from `hpcpredict features`, or a per-job CSV/Parquet table (give --time).", show_default=False),
     output: Path = typer.Option(..., "-o", "--output", help="Model bundle folder to write.", show_default=False),
     target: str = typer.Option("runtime_s", "--target", help="Column to predict."),
-    objective: str = typer.Option("absolute", "--objective", help="absolute (MAE, default) or squared_log."),
+    time: str | None = typer.Option(None, "--time", help="Time column of a per-job table (splits and early stopping follow it)."),
+    app: str | None = typer.Option(None, "--app", help="Application column of a per-job table (for --split loao, --by app)."),
+    exclude: list[str] = typer.Option([], "--exclude", help="Regular expression of columns that are not features (repeatable)."),
+    objective: str = typer.Option("absolute", "--objective", help="absolute (MAE, default), relative, squared_log, underestimate or aft (TIMEOUT jobs censored)."),
+    intervals: bool = typer.Option(False, "--intervals", help="Also fit p10/p50/p90 prediction intervals."),
     test_fraction: float = typer.Option(0.2, "--test-fraction", help="Share of the latest jobs held out for evaluation."),
+    n_estimators: int = typer.Option(2000, "--n-estimators", help="Most boosting rounds (early stopping picks fewer)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Train an XGBoost model on the earliest jobs; the latest are held out."""
-    bundle = hp.train(features, output, target=target, objective=objective, test_fraction=test_fraction, device=device, seed=seed)
+    bundle = hp.train(
+        features, output, target=target, time=time, app=app, exclude=exclude, objective=objective,
+        intervals=intervals, test_fraction=test_fraction, n_estimators=n_estimators, device=device, seed=seed,
+    )
     rows = bundle.manifest["rows"]
     err_console.print(
-        f"trained on {rows['train']:,} jobs (+{rows['validation']:,} for early stopping, "
+        f"trained on {rows['train']:,} jobs x {len(bundle.feature_names)} features (+{rows['validation']:,} for early stopping, "
         f"{bundle.manifest['params']['best_iteration'] + 1} trees); {rows['test']:,} later jobs held out → {output}",
         highlight=False,
     )
@@ -51,20 +59,31 @@ def train(
 def evaluate(
     model: Path = typer.Argument(..., help="Model bundle folder.", show_default=False),
     features: Path | None = typer.Argument(None, help="Feature table (not needed with --replay).", show_default=False),
+    split: str = typer.Option("temporal", "--split", help="temporal (default), rolling (monthly refits), loao (leave one application out) or kfold (random, flatters)."),
+    by: str | None = typer.Option(None, "--by", help="Also score per value of this column: app, partition, ..."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write a predicted-vs-actual plot (PNG) here."),
+    folds: int = typer.Option(5, "--folds", help="Folds of --split kfold."),
     replay: bool = typer.Option(False, "--replay", help="Replay held-out submissions in order, each predicted from what was known then."),
     jobs: Path | None = typer.Option(None, "--jobs", help="Jobs table to replay (with --replay)."),
     replay_n: int = typer.Option(100, "--replay-n", help="Submissions replayed, spread over the held-out period (0 = all)."),
     json: bool = Json,
 ) -> None:
-    """Score the model beside the baselines on the held-out later jobs."""
+    """Score the model beside the baselines on the same test jobs (or replay the queue with --replay)."""
     if replay:
         from ..queue import replay as run_replay
 
         result = run_replay(model, jobs, n=replay_n or None)
         print_json(result) if json else console.print(replay_table(result))
         return
-    result = hp.evaluate(model, features)
-    print_json(result) if json else console.print(evaluation_table(result))
+    result = hp.evaluate(model, features, split=split, by=by, plot=plot, folds=folds)
+    if json:
+        print_json(result)
+        return
+    console.print(evaluation_table(result))
+    for t in group_tables(result):
+        console.print(t)
+    if plot is not None:
+        err_console.print(f"plot → {plot}", highlight=False)
 
 
 @handle_errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["METRICS", "average_accuracy", "score"]
+__all__ = ["METRICS", "average_accuracy", "interval_coverage", "score"]
 
 
 def average_accuracy(pred: np.ndarray, actual: np.ndarray) -> float:
@@ -27,6 +27,8 @@ def score(pred: np.ndarray, actual: np.ndarray) -> dict[str, float]:
     share of jobs predicted shorter than they ran (a backfilling scheduler's costly error).
     """
     p, a = np.asarray(pred, float), np.asarray(actual, float)
+    if len(a) == 0:
+        return {"n": 0, **{m: float("nan") for m in METRICS if m != "interval_coverage"}}
     err = np.abs(p - a)
     ape = err / a * 100.0
     lp, la = np.log1p(np.maximum(p, 0)), np.log1p(a)
@@ -43,6 +45,18 @@ def score(pred: np.ndarray, actual: np.ndarray) -> dict[str, float]:
     }
 
 
+def interval_coverage(low: np.ndarray, high: np.ndarray, actual: np.ndarray) -> dict[str, float]:
+    """Share of actual values inside [low, high] (0.8 is the target for p10–p90), and the median width.
+
+    Examples
+    --------
+    >>> interval_coverage(np.array([1.0, 1.0]), np.array([3.0, 3.0]), np.array([2.0, 5.0]))["interval_coverage"]
+    0.5
+    """
+    lo, hi, a = (np.asarray(v, float) for v in (low, high, actual))
+    return {"interval_coverage": float(np.mean((a >= lo) & (a <= hi))), "interval_median_width": float(np.median(hi - lo))}
+
+
 #: Metric names in report order, with how they read.
 METRICS = {
     "mae": "MAE (s)",
@@ -52,4 +66,5 @@ METRICS = {
     "r2_log": "R² (log)",
     "underestimation_rate": "under-est. rate",
     "average_accuracy": "avg. accuracy",
+    "interval_coverage": "p10–p90 coverage",
 }

@@ -1,4 +1,4 @@
-"""Train an XGBoost runtime model on the past and keep the future for evaluation."""
+"""Train a :class:`RuntimeModel` on the past, keep the future for evaluation, and write the bundle."""
 
 from __future__ import annotations
 
@@ -12,12 +12,26 @@ import pandas as pd
 import xgboost as xgb
 
 from .._version import __version__
-from ..errors import HpcPredictError, ParameterError
-from ..progress import progress
+from ..errors import HpcPredictError, InputFileError, ParameterError
 from .bundle import Bundle, load_bundle, save_bundle, to_frame
-from .objectives import get_objective
+from .estimator import INTERVAL_QUANTILES, RuntimeModel
+from .objectives import DEFAULT_OBJECTIVE, get_objective
 
-__all__ = ["DEFAULT_PARAMS", "predict_runtime", "temporal_split", "train", "valid_target"]
+__all__ = [
+    "DEFAULT_PARAMS",
+    "build_model",
+    "cap_at_limit",
+    "cap_runtime",
+    "censored_rows",
+    "feature_frame",
+    "known_by",
+    "load_training_table",
+    "predict_interval",
+    "predict_runtime",
+    "temporal_split",
+    "train",
+    "valid_target",
+]
 
 #: XGBoost parameters used unless overridden.
 DEFAULT_PARAMS = {
@@ -53,37 +67,86 @@ def temporal_split(table: pd.DataFrame, *, test_fraction: float, time: str = "su
     return table.index[~is_test], table.index[is_test], boundary
 
 
+def load_training_table(
+    features: pd.DataFrame | str | os.PathLike[str],
+    *,
+    target: str = "runtime_s",
+    time: str | None = None,
+    app: str | None = None,
+    exclude: tuple[str, ...] | list[str] = (),
+) -> pd.DataFrame:
+    """A feature table from :func:`hpcpredict.features`, or a bring-your-own per-job table.
+
+    A table without hpcpredict feature metadata is read with
+    :func:`hpcpredict.model.table.read_job_table`, which needs ``time``.
+    """
+    from ..features import read_features
+    from ..features.build import _read_table
+    from .._atomic import read_parquet_metadata
+    from .table import read_job_table
+
+    if isinstance(features, pd.DataFrame):
+        if features.attrs.get("features") and time is None and not exclude:
+            return features
+        if time is None:
+            raise ParameterError("time", "the name of the table's time column (a table without feature metadata needs --time)", None)
+        return read_job_table(features, target=target, time=time, app=app, exclude=exclude)
+    path = os.fspath(features)
+    is_feature_table = False
+    if not path.endswith((".csv", ".csv.gz")):
+        _read_table(path)  # names a missing or unreadable file
+        is_feature_table = (read_parquet_metadata(path) or {}).get("table") == "features"
+    if is_feature_table and time is None and not exclude:
+        return read_features(path)
+    if time is None:
+        raise InputFileError(path, "not a feature table (no hpcpredict feature metadata); give --time (and --target) to train on it as a per-job table")
+    return read_job_table(path, target=target, time=time, app=app, exclude=exclude)
+
+
 def train(
     features: pd.DataFrame | str | os.PathLike[str],
     output: str | os.PathLike[str],
     *,
     target: str = "runtime_s",
-    objective: str = "absolute",
+    objective: str = DEFAULT_OBJECTIVE,
     test_fraction: float = 0.2,
+    time: str | None = None,
+    app: str | None = None,
+    exclude: tuple[str, ...] | list[str] = (),
+    intervals: bool = False,
     n_estimators: int = 2000,
     early_stopping_rounds: int = 50,
     device: str = "cpu",
     seed: int = 0,
     params: dict | None = None,
 ) -> Bundle:
-    """Train a runtime model on the earliest jobs and write the bundle to ``output``.
+    """Train a :class:`RuntimeModel` on the earliest jobs and write the bundle to ``output``.
 
-    The latest ``test_fraction`` of jobs (by submit time) is held out for
-    :func:`hpcpredict.evaluate`; early stopping watches the last tenth of the training window,
-    which lies after the rest of it in time.
+    The latest ``test_fraction`` of jobs (by ``time``) is held out for :func:`hpcpredict.evaluate`;
+    training uses only jobs that had *ended* before the first held-out job when end times are known
+    (a model trained at that moment could not know the others' runtimes). Early stopping watches the
+    last tenth of the training window, which lies after the rest of it in time.
 
     Parameters
     ----------
     features : DataFrame or path
-        A feature table from :func:`hpcpredict.features` (its specs say which columns are features).
+        A feature table from :func:`hpcpredict.features`, or a per-job CSV/Parquet table (then give
+        ``time``; every other column but ``target`` and those matching ``exclude`` is a feature).
     output : path
-        The bundle folder to write (``model.ubj`` + ``manifest.json``).
+        The bundle folder to write (``model.ubj`` + ``manifest.json``, ``intervals.ubj``).
     target : str
         The column to predict.
     objective : str
         A key of :data:`hpcpredict.model.objectives.OBJECTIVES`; default ``"absolute"``.
+        ``"aft"`` treats TIMEOUT jobs (runtime >= limit) as censored.
     test_fraction : float
         Share of the latest jobs held out.
+    time, app : str, optional
+        The time and application columns of a per-job table (feature tables: ``submit_time``, ``app``).
+    exclude : list of str
+        Regular expressions of columns that are not features (per-job tables).
+    intervals : bool
+        Also fit p10/p50/p90 prediction intervals.
     n_estimators, early_stopping_rounds : int
         Boosting rounds, and patience on the validation slice.
     device : {"cpu", "cuda"}
@@ -91,33 +154,37 @@ def train(
     seed : int
         Random seed of the row and column subsampling.
     params : dict, optional
-        Extra XGBoost parameters.
+        Other :class:`RuntimeModel` parameters (``max_depth``, ``learning_rate``, ...).
 
     Returns
     -------
     Bundle
         The trained model as loaded back from ``output``.
-    """
-    from ..features import read_features
 
-    table = features if isinstance(features, pd.DataFrame) else read_features(features)
+    Examples
+    --------
+    >>> hpcpredict.train("features.parquet", "model/")  # doctest: +SKIP
+    >>> hpcpredict.train("cori.csv.gz", "io-model/", target="darshan_agg_perf_by_slowest_posix",
+    ...                  time="_datetime_start", app="darshan_app", exclude=["^darshan_(?!app|nprocs)"])  # doctest: +SKIP
+    """
+    table = load_training_table(features, target=target, time=time, app=app, exclude=exclude)
     specs = list(table.attrs.get("features", []))
     if not specs:
         raise HpcPredictError("the feature table lists no features; build it with `hpcpredict features`")
     if target not in table.columns:
-        raise ParameterError("target", f"a column of the feature table ({', '.join(table.columns[:8])}, ...)", target)
+        raise ParameterError("target", f"a column of the feature table ({', '.join(map(str, table.columns[:8]))}, ...)", target)
+    source = table.attrs.get("table_source")
+    time_col = source["time"] if source else "submit_time"
+    app_col = (source["app"] if source else "app") or None
     obj = get_objective(objective)
-    usable = table.loc[valid_target(table, target)]
-    train_idx, test_idx, boundary = temporal_split(usable, test_fraction=test_fraction)
-    fit_rows = usable.loc[train_idx].sort_values("submit_time", kind="stable")
-    n_valid = max(1, len(fit_rows) // 10)
-    fit_part, valid_part = fit_rows.iloc[:-n_valid], fit_rows.iloc[-n_valid:]
+    usable = table.loc[valid_target(table, target) & table[time_col].notna()]
+    train_idx, test_idx, boundary = temporal_split(usable, test_fraction=test_fraction, time=time_col)
+    fit_rows = known_by(usable.loc[train_idx], boundary)
 
-    categories = {
-        f["name"]: sorted(map(str, fit_part[f["name"]].dropna().astype(str).unique()))
-        for f in specs
-        if f["kind"] == "categorical"
-    }
+    model = build_model({"objective": obj.name, "intervals": intervals, "n_estimators": n_estimators, "early_stopping_rounds": early_stopping_rounds, "device": device, "random_state": seed, **(params or {})})
+    X = feature_frame(fit_rows, specs)
+    model.fit(X, fit_rows[target].to_numpy(float), time=fit_rows[time_col].to_numpy(), censored=censored_rows(fit_rows, target))
+    n_valid = int(len(fit_rows) * model.validation_fraction) if early_stopping_rounds else 0
     manifest = {
         "hpcpredict_version": __version__,
         "versions": {"xgboost": xgb.__version__, "pandas": pd.__version__, "numpy": np.__version__, "python": platform.python_version()},
@@ -127,32 +194,81 @@ def train(
         "xgb_objective": obj.xgb_objective,
         "target_transform": obj.transform,
         "horizon": table.attrs.get("horizon", "submit"),
+        "time_column": time_col,
+        "app_column": app_col,
+        "table_source": source,
         "features": [{**f, "dtype": "category" if f["kind"] == "categorical" else "float32"} for f in specs],
-        "categories": categories,
-        "training_window": {"start": fit_rows["submit_time"].min(), "end": fit_rows["submit_time"].max()},
+        "categories": model.categories_,
+        "training_window": {"start": fit_rows[time_col].min(), "end": fit_rows[time_col].max()},
         "test_boundary": boundary,
         "test_fraction": test_fraction,
-        "rows": {"train": len(fit_part), "validation": len(valid_part), "test": len(test_idx)},
-        "data_hash": _data_hash(usable, target),
+        "rows": {"train": len(fit_rows) - n_valid, "validation": n_valid, "test": len(test_idx), "not_finished_at_boundary": len(train_idx) - len(fit_rows)},
+        "estimator": model.get_params(),
+        "intervals": list(INTERVAL_QUANTILES) if intervals else None,
+        "interval_transform": model.interval_transform_,
+        "data_hash": _data_hash(usable, target, time_col),
     }
-    booster_params = {**DEFAULT_PARAMS, **(params or {}), "objective": obj.xgb_objective, "eval_metric": obj.eval_metric, "device": device, "seed": seed, "nthread": os.cpu_count() or 1}
-    dtrain = _matrix(manifest, fit_part, obj.forward(fit_part[target].to_numpy(float)))
-    dvalid = _matrix(manifest, valid_part, obj.forward(valid_part[target].to_numpy(float)))
-    with progress(total=n_estimators, description="training") as advance:
-        booster = xgb.train(
-            booster_params,
-            dtrain,
-            num_boost_round=n_estimators,
-            evals=[(dvalid, "validation")],
-            early_stopping_rounds=early_stopping_rounds,
-            verbose_eval=False,
-            callbacks=[_ProgressCallback(advance)],
-        )
-    best = int(getattr(booster, "best_iteration", n_estimators - 1))
-    booster = booster[: best + 1]  # keep only the trees early stopping chose
-    manifest["params"] = {**booster_params, "n_estimators": n_estimators, "best_iteration": best, "early_stopping_rounds": early_stopping_rounds}
-    save_bundle(booster, manifest, output)
+    manifest["params"] = {**model._params(obj), "n_estimators": n_estimators, "best_iteration": model.best_iteration_, "early_stopping_rounds": early_stopping_rounds}
+    save_bundle(model.booster_, manifest, output, interval_booster=model.interval_booster_)
     return load_bundle(output)
+
+
+def build_model(params: dict) -> RuntimeModel:
+    """A :class:`RuntimeModel` from a parameter dict, naming any unknown parameter."""
+    known = RuntimeModel().get_params()
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ParameterError("params", f"RuntimeModel parameters ({', '.join(sorted(known))})", unknown)
+    return RuntimeModel(**params)
+
+
+def feature_frame(table: pd.DataFrame, specs: list[dict]) -> pd.DataFrame:
+    """The feature columns of ``table`` with the dtypes their specs declare (categoricals as category)."""
+    out = {}
+    for f in specs:
+        col = table[f["name"]]
+        if f["kind"] == "categorical":
+            out[f["name"]] = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("string").astype("category")
+        else:
+            out[f["name"]] = pd.to_numeric(col, errors="coerce").astype("float32")
+    return pd.DataFrame(out, index=table.index)
+
+
+def known_by(rows: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
+    """Rows whose outcome was known at ``moment``: jobs that had ended by then (all rows when end times are unknown)."""
+    if "end_time" in rows.columns and rows["end_time"].notna().any():
+        return rows.loc[rows["end_time"].isna() | (rows["end_time"] <= moment)]
+    return rows
+
+
+def censored_rows(rows: pd.DataFrame, target: str) -> np.ndarray | None:
+    """Jobs whose runtime is only a lower bound: TIMEOUT, or runtime at or above the time limit."""
+    if target != "runtime_s":
+        return None
+    cens = np.zeros(len(rows), bool)
+    if "state" in rows.columns:
+        cens |= (rows["state"].astype("string") == "TIMEOUT").fillna(False).to_numpy(bool)
+    if "time_limit_s" in rows.columns:
+        limit = pd.to_numeric(rows["time_limit_s"], errors="coerce").to_numpy(float)
+        cens |= np.nan_to_num(rows[target].to_numpy(float) >= limit, nan=False).astype(bool) & np.isfinite(limit)
+    return cens
+
+
+def cap_runtime(pred: np.ndarray, table: pd.DataFrame, target: str) -> np.ndarray:
+    """Runtime predictions capped at the job's time limit (the scheduler ends it there), floored at 1 s."""
+    if target != "runtime_s":
+        return np.asarray(pred, float)
+    limit = pd.to_numeric(table["time_limit_s"], errors="coerce").to_numpy(float) if "time_limit_s" in table.columns else None
+    return cap_at_limit(pred, limit)
+
+
+def cap_at_limit(pred: np.ndarray, limit: np.ndarray | None) -> np.ndarray:
+    """:func:`cap_runtime` on arrays: ``pred`` (n,) or (n, k) against ``limit`` (n,), NaN = no limit."""
+    pred = np.asarray(pred, float)
+    if limit is not None:
+        limit = np.asarray(limit, float).reshape((-1,) + (1,) * (pred.ndim - 1))
+        pred = np.where(np.isfinite(limit) & (limit > 0), np.minimum(pred, limit), pred)
+    return np.maximum(pred, 1.0)
 
 
 def predict_runtime(bundle: Bundle, table: pd.DataFrame) -> np.ndarray:
@@ -161,32 +277,28 @@ def predict_runtime(bundle: Bundle, table: pd.DataFrame) -> np.ndarray:
     Runtime predictions are capped at the job's requested time limit (the scheduler ends a job
     there) and floored at one second.
     """
-    from .objectives import get_objective
-
     dmatrix = _matrix(bundle.manifest, table)
     pred = get_objective(bundle.manifest["objective"]).inverse(bundle.booster.predict(dmatrix))
-    if bundle.manifest["target"] == "runtime_s":
-        if "time_limit_s" in table.columns:
-            limit = pd.to_numeric(table["time_limit_s"], errors="coerce").to_numpy(float)
-            pred = np.where(np.isfinite(limit) & (limit > 0), np.minimum(pred, limit), pred)
-        pred = np.maximum(pred, 1.0)
-    return pred
+    return cap_runtime(pred, table, bundle.manifest["target"])
+
+
+def predict_interval(bundle: Bundle, table: pd.DataFrame) -> np.ndarray | None:
+    """p10/p50/p90 for each row (shape ``(n, 3)``), or None when the bundle has no interval model."""
+    if bundle.interval_booster is None:
+        return None
+    raw = np.sort(np.asarray(bundle.interval_booster.predict(_matrix(bundle.manifest, table))).reshape(len(table), -1), axis=1)
+    transform = bundle.manifest.get("interval_transform", "log1p")
+    if raw.size and transform == "log1p":
+        raw = np.expm1(raw)
+    return cap_runtime(raw, table, bundle.manifest["target"])
 
 
 def _matrix(manifest: dict, table: pd.DataFrame, label: np.ndarray | None = None) -> xgb.DMatrix:
     return xgb.DMatrix(to_frame(manifest, table), label=label, enable_categorical=True, missing=np.nan)
 
 
-def _data_hash(table: pd.DataFrame, target: str) -> str:
+def _data_hash(table: pd.DataFrame, target: str, time: str) -> str:
     digest = hashlib.sha256()
-    digest.update(pd.util.hash_pandas_object(table[["job_id", "submit_time", target]], index=False).to_numpy().tobytes())
+    cols = [c for c in ("job_id", time, target) if c in table.columns]
+    digest.update(pd.util.hash_pandas_object(table[cols], index=False).to_numpy().tobytes())
     return digest.hexdigest()[:16]
-
-
-class _ProgressCallback(xgb.callback.TrainingCallback):
-    def __init__(self, advance) -> None:
-        self._advance = advance
-
-    def after_iteration(self, model, epoch, evals_log) -> bool:
-        self._advance(1)
-        return False

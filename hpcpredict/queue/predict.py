@@ -102,10 +102,8 @@ def predict_queued(
 
 
 def _intervals(bundle: Bundle, rows: pd.DataFrame) -> dict[str, np.ndarray]:
-    """p10/p90 columns when the bundle carries an interval model (see hpcpredict.model)."""
-    try:
-        from ..model import predict_interval  # added with the interval models
-    except ImportError:
-        return {}
+    """p10/p90 columns when the bundle carries an interval model (``train(..., intervals=True)``)."""
+    from ..model import predict_interval
+
     bounds = predict_interval(bundle, rows)
-    return {} if bounds is None else {"predicted_p10_s": bounds[0], "predicted_p90_s": bounds[1]}
+    return {} if bounds is None else {"predicted_p10_s": bounds[:, 0], "predicted_p90_s": bounds[:, -1]}

@@ -70,6 +70,8 @@ class PredictRequest(BaseModel):
 class Prediction(BaseModel):
     job_id: str
     predicted_runtime_s: float
+    predicted_p10_s: float | None = None
+    predicted_p90_s: float | None = None
     predicted_end_if_started_now: datetime
     reasons: list[str]
 

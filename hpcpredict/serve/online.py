@@ -20,6 +20,7 @@ from ..features.calendar import calendar_arrays
 from ..features.history import history_features
 from ..features.request import request_arrays
 from ..model import Bundle, get_objective
+from ..model.train import cap_at_limit
 from ..queue.reasons import reasons_from_contributions
 from ..queue.state import as_of, latest_time
 from ..schema import conform_jobs
@@ -48,6 +49,9 @@ class OnlinePredictor:
         self.bundle = bundle
         self.booster = bundle.booster.copy()
         self.booster.set_param({"nthread": 1})  # concurrent one-row calls slow down with more threads
+        self.interval_booster = bundle.interval_booster.copy() if bundle.interval_booster is not None else None
+        if self.interval_booster is not None:
+            self.interval_booster.set_param({"nthread": 1})
         self.objective = get_objective(bundle.manifest["objective"])
         self.names = bundle.feature_names
         self.categories = {name: {c: i for i, c in enumerate(cats)} for name, cats in bundle.manifest.get("categories", {}).items()}
@@ -131,16 +135,30 @@ class OnlinePredictor:
         if isinstance(jobs, pd.DataFrame):
             jobs = [{k: (None if _missing(v) else v) for k, v in row.items()} for row in jobs.to_dict(orient="records")]
         X = self.matrix(jobs)
+        runtime = self.bundle.manifest["target"] == "runtime_s"
+        limit = np.array([_float(j.get("time_limit_s")) for j in jobs]) if runtime else None
         pred = self.objective.inverse(self.booster.inplace_predict(X))
-        limit = np.array([_float(j.get("time_limit_s")) for j in jobs])
-        if self.bundle.manifest["target"] == "runtime_s":
-            pred = np.maximum(np.where(np.isfinite(limit) & (limit > 0), np.minimum(pred, limit), pred), 1.0)
+        pred = cap_at_limit(pred, limit) if runtime else pred
+        bounds = self._intervals(X, limit)
         words = self._reasons(X, reasons) if reasons else [[] for _ in jobs]
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        return [
-            {"job_id": str(j["job_id"]), "predicted_runtime_s": float(p), "predicted_end_if_started_now": now + timedelta(seconds=round(float(p))), "reasons": w}
-            for j, p, w in zip(jobs, pred, words)
-        ]
+        out = []
+        for i, (job, p, w) in enumerate(zip(jobs, pred, words)):
+            answer = {"job_id": str(job["job_id"]), "predicted_runtime_s": float(p)}
+            if bounds is not None:
+                answer.update(predicted_p10_s=float(bounds[i, 0]), predicted_p90_s=float(bounds[i, -1]))
+            answer.update(predicted_end_if_started_now=now + timedelta(seconds=round(float(p))), reasons=w)
+            out.append(answer)
+        return out
+
+    def _intervals(self, X: np.ndarray, limit: np.ndarray | None) -> np.ndarray | None:
+        """p10/p50/p90 from the bundle's interval model, as :func:`~hpcpredict.model.predict_interval`."""
+        if self.interval_booster is None:
+            return None
+        raw = np.sort(np.asarray(self.interval_booster.inplace_predict(X)).reshape(len(X), -1), axis=1)
+        if self.bundle.manifest.get("interval_transform", "log1p") == "log1p":
+            raw = np.expm1(raw)
+        return cap_at_limit(raw, limit) if limit is not None else raw
 
     def _reasons(self, X: np.ndarray, k: int) -> list[list[str]]:
         dmatrix = xgb.DMatrix(X, feature_names=self.names, feature_types=self._types, enable_categorical=True, nthread=1)

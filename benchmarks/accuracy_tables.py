@@ -1,0 +1,94 @@
+"""Per-job tables from ../shared/data/real: TOKIO Cori I/O bandwidth and IPDPS'26 Perlmutter control jobs.
+
+Usage: python benchmarks/accuracy_tables.py [--only tokio|ipdps]
+
+TOKIO: predict darshan_agg_perf_by_slowest_posix (MiB/s) from job configuration (app, nprocs, API,
+file system, bytes moved) and system state (fs_*, fshealth_*, jobsdb_*, topology_*), excluding the
+Darshan columns that restate the measured I/O (times, op counts, per-file statistics).
+IPDPS'26: predict a control job's runtime relative to its application's median from concurrent
+system state (concurrency, dragonfly-group occupancy, per-user allocation summaries; no user names).
+The ipdps26 data has no licence: it is read from ../shared and written only to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+import hpcpredict as hp
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+TOKIO_EXCLUDE = [
+    r"^darshan_(?!app$|nprocs$|biggest_(read|write)_(api|fs)$|tot_bytes_(read|written)_posix$)",
+    r"^_datetime_end$",
+    r"^_jobid$",
+    r"^fshealth_ost_.*timestamp$",
+]
+
+
+def ipdps_table() -> pd.DataFrame:
+    base = REAL / "ipdps26-perlmutter"
+    overall = pd.read_csv(base / "overall" / "all_perlmutter.csv")
+    parts = []
+    for app in ("AMG2023", "MILC", "deepCAM", "nanoGPT"):
+        n = pd.read_csv(base / "neighborhood" / f"{app}_performance_analysis.csv")
+        users = n["user_alloc_dict"].map(lambda s: ast.literal_eval(s) if isinstance(s, str) else {})
+        n["concurrent_users"] = users.map(len)
+        n["largest_user_nodes"] = users.map(lambda d: max(d.values()) if d else 0)
+        parts.append(n.drop(columns=["user_alloc_dict", "user_alloc_dict_trimmed", "app_total_time_ms", "app_end"]))
+    neigh = pd.concat(parts).rename(columns={"JobID": "job_id"})
+    table = overall.merge(neigh, on="job_id", how="inner")
+    table["run_time"] = pd.to_datetime(table["run_time"], format="%Y-%m-%d_%H-%M-%S")
+    table["relative_runtime"] = table["runtime"] / table.groupby("app_name")["runtime"].transform("median")
+    return table
+
+
+def report(name: str, bundle, table, splits) -> None:
+    for split in splits:
+        ev = hp.evaluate(bundle, table, split=split, by="app" if split != "kfold" else None)
+        m = ev["metrics"]
+        cols = list(m)
+        print(f"\n**{name}**, split `{split}` — {ev['rows']:,} test jobs ({len(ev['folds'])} folds; {ev['split_note']})\n")
+        print("| metric | " + " | ".join(cols) + " |")
+        print("|---|" + "---:|" * len(cols))
+        for key in ("mae", "median_ape", "r2_log", "average_accuracy", "interval_coverage"):
+            vals = [m[c].get(key) for c in cols]
+            if all(v is None for v in vals):
+                continue
+            print(f"| {key} | " + " | ".join("n/a" if v is None else f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}" for v in vals) + " |")
+        if ev.get("groups"):
+            print(f"\nper application (MAE model / app median / training median):\n")
+            print("| app | jobs | model | app median | training median |\n|---|---:|---:|---:|---:|")
+            for g, s in ev["groups"].items():
+                print(f"| {g} | {s['model']['n']} | {s['model']['mae']:,.3f} | {s['app_median']['mae']:,.3f} | {s['training_median']['mae']:,.3f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["tokio", "ipdps"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        if args.only in (None, "tokio"):
+            src = REAL / "tokio-year-io" / "cori-summaries_2017-02-14-2018-02-15.csv.gz"
+            table = hp.model.load_training_table(src, target="darshan_agg_perf_by_slowest_posix", time="_datetime_start", app="darshan_app", exclude=TOKIO_EXCLUDE)
+            bundle = hp.train(table, tmp / "tokio", target="darshan_agg_perf_by_slowest_posix", objective="relative", intervals=True, n_estimators=1000)
+            print(f"TOKIO Cori: {len(table):,} jobs, {len(bundle.feature_names)} features, objective relative")
+            report("TOKIO Cori I/O bandwidth (MiB/s)", bundle, table, ["temporal", "loao"])
+        if args.only in (None, "ipdps"):
+            csv = tmp / "ipdps.csv"
+            ipdps_table().to_csv(csv, index=False)
+            bundle = hp.train(csv, tmp / "ipdps", target="relative_runtime", time="run_time", app="app_name", exclude=["^app_name$", "^runtime$", "^job_id$", "^app_start$"], objective="absolute", intervals=True, n_estimators=500)
+            print(f"\nIPDPS'26 Perlmutter: {bundle.manifest['rows']}, features {bundle.feature_names}")
+            report("IPDPS'26 Perlmutter relative runtime", bundle, csv, ["temporal", "loao"])
+    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, hpcpredict {hp.__version__}")
+
+
+if __name__ == "__main__":
+    main()

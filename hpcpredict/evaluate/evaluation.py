@@ -1,0 +1,176 @@
+"""Evaluate a model beside baselines on the same jobs, under a chosen split, overall and per group."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ParameterError
+from ..model import Bundle, check_table, load_bundle, predict_interval, predict_runtime, unseen_categories
+from ..model.train import build_model, cap_runtime, censored_rows, feature_frame, valid_target
+from .baselines import baseline_predictions
+from .metrics import interval_coverage, score
+from .splits import SPLITS, Fold, kfold_folds, loao_folds, rolling_folds, temporal_fold
+
+__all__ = ["evaluate", "held_out_rows", "load_evaluation_table", "split_predictions"]
+
+
+def held_out_rows(bundle: Bundle, table: pd.DataFrame) -> pd.DataFrame:
+    """Rows at or after the model's test boundary that have a usable target."""
+    time = bundle.manifest.get("time_column", "submit_time")
+    boundary = pd.Timestamp(bundle.manifest["test_boundary"])
+    keep = valid_target(table, bundle.manifest["target"]) & (table[time] >= boundary)
+    return table.loc[keep]
+
+
+def load_evaluation_table(bundle: Bundle, features) -> pd.DataFrame:
+    """The feature table to evaluate on; a per-job table is read with the settings the model was trained with."""
+    from ..model import load_training_table
+
+    source = bundle.manifest.get("table_source")
+    if source:
+        if isinstance(features, pd.DataFrame) and features.attrs.get("table_source"):
+            return features
+        return load_training_table(features, target=source["target"], time=source["time"], app=source["app"], exclude=source["exclude"])
+    return load_training_table(features, target=bundle.manifest["target"])
+
+
+def split_predictions(bundle: Bundle, table: pd.DataFrame, *, split: str = "temporal", folds: int = 5, max_apps: int = 12, freq: str = "MS") -> tuple[pd.DataFrame, list[dict]]:
+    """Predictions of the model and each baseline for the test jobs of every fold of ``split``.
+
+    The temporal split scores the bundle itself; the others refit a model with the bundle's
+    parameters on each fold's training jobs. Returns one row per (fold, test job): ``fold``,
+    ``actual``, ``model``, each baseline, and ``p10``/``p90`` when the bundle has intervals; and a
+    description of each fold.
+    """
+    if split not in SPLITS:
+        raise ParameterError("split", f"one of {sorted(SPLITS)}", split)
+    m = bundle.manifest
+    target, time = m["target"], m.get("time_column", "submit_time")
+    app = m.get("app_column", "app")
+    usable = table.loc[valid_target(table, target) & table[time].notna()]
+    boundary = pd.Timestamp(m["test_boundary"])
+    if split == "temporal":
+        fold_list = [temporal_fold(usable, boundary, time=time)]
+    elif split == "rolling":
+        fold_list = rolling_folds(usable, boundary, time=time, freq=freq)
+    elif split == "loao":
+        fold_list = loao_folds(usable, app=app, max_apps=max_apps)
+    else:
+        fold_list = kfold_folds(usable, folds=folds, seed=m.get("estimator", {}).get("random_state", 0))
+    parts, described = [], []
+    for fold in fold_list:
+        parts.append(_fold_predictions(bundle, usable, fold, refit=split != "temporal", target=target, time=time, app=app))
+        described.append({"label": fold.label, "train_rows": len(fold.train), "test_rows": len(fold.test), "origin": None if fold.origin is None else str(fold.origin)})
+    return pd.concat(parts), described
+
+
+def _fold_predictions(bundle: Bundle, usable: pd.DataFrame, fold: Fold, *, refit: bool, target: str, time: str, app: str | None) -> pd.DataFrame:
+    test, history = usable.loc[fold.test], usable.loc[fold.train]
+    out = pd.DataFrame({"fold": fold.label, "actual": test[target].to_numpy(float)}, index=test.index)
+    if refit:
+        specs = bundle.manifest["features"]
+        params = dict(bundle.manifest.get("estimator") or {})
+        model = build_model(params).fit(feature_frame(history, specs), history[target].to_numpy(float), time=history[time].to_numpy(), censored=censored_rows(history, target))
+        X = feature_frame(test, specs)
+        out["model"] = cap_runtime(model.predict(X), test, target)
+        if model.interval_booster_ is not None:
+            intervals = cap_runtime(model.predict_interval(X), test, target)
+            out["p10"], out["p90"] = intervals[:, 0], intervals[:, -1]
+    else:
+        out["model"] = predict_runtime(bundle, test)
+        intervals = predict_interval(bundle, test)
+        if intervals is not None:
+            out["p10"], out["p90"] = intervals[:, 0], intervals[:, -1]
+    for name, pred in baseline_predictions(test, history, target=target, app=app).items():
+        out[name] = pred
+    return out
+
+
+def evaluate(
+    model: Bundle | str | os.PathLike[str],
+    features: pd.DataFrame | str | os.PathLike[str],
+    *,
+    split: str = "temporal",
+    by: str | None = None,
+    plot: str | os.PathLike[str] | None = None,
+    folds: int = 5,
+    max_groups: int = 12,
+) -> dict:
+    """Score the model and the baselines on the same test jobs.
+
+    Parameters
+    ----------
+    model : Bundle or path
+        A trained bundle (:func:`hpcpredict.train`).
+    features : DataFrame or path
+        The table the model was trained from (or a later one of the same horizon).
+    split : {"temporal", "rolling", "loao", "kfold"}
+        ``temporal`` (default) scores the bundle on the jobs after its test boundary; ``rolling``
+        refits at each month start on what was known then and tests on that month (same jobs);
+        ``loao`` refits without each of the most frequent applications and tests on it; ``kfold``
+        is a random 5-fold split, labelled as flattering (it trains on the future).
+    by : str, optional
+        Also score per value of this column (``app``, ``partition`` or any column), for the
+        ``max_groups`` most frequent values.
+    plot : path, optional
+        Write a predicted-vs-actual plot (PNG) there.
+    folds : int
+        Folds of ``kfold``.
+
+    Returns
+    -------
+    dict
+        ``target``, ``split``, ``split_note``, ``test_boundary``, ``rows``, ``excluded``,
+        ``metrics`` ({predictor: {metric: value}}; the model's include ``interval_coverage``
+        when it has intervals), ``folds``, ``groups`` ({value: {predictor: metrics}}) when
+        ``by`` is given, ``unseen_categories`` and ``plot``. Jobs for which a baseline has no
+        value are left out of every predictor's score and counted in ``excluded``, so all are
+        compared on the same jobs.
+
+    Examples
+    --------
+    >>> hpcpredict.evaluate("model/", "features.parquet", split="rolling", by="partition")  # doctest: +SKIP
+    """
+    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    table = load_evaluation_table(bundle, features)
+    check_table(bundle, table)
+    preds, fold_info = split_predictions(bundle, table, split=split, folds=folds)
+    predictors = [c for c in preds.columns if c not in ("fold", "actual", "p10", "p90")]
+    finite = np.logical_and.reduce([np.isfinite(preds[c].to_numpy(float)) for c in predictors])
+    kept = preds.loc[finite]
+    result = {
+        "target": bundle.manifest["target"],
+        "split": split,
+        "split_note": SPLITS[split],
+        "test_boundary": str(bundle.manifest["test_boundary"]),
+        "rows": int(finite.sum()),
+        "excluded": int((~finite).sum()),
+        "metrics": _scores(kept, predictors),
+        "folds": fold_info,
+        "unseen_categories": unseen_categories(bundle, table.loc[preds.index.unique()]),
+    }
+    if by is not None:
+        column = bundle.manifest.get("app_column") if by == "app" and "app" not in table.columns else by
+        if column not in table.columns:
+            raise ParameterError("by", f"a column of the table (e.g. app, partition); {column!r} is not one", by)
+        groups = table.loc[kept.index, column].astype("string").fillna("(missing)").to_numpy()
+        order = pd.Series(groups).value_counts().index[:max_groups]
+        result["by"] = column
+        result["groups"] = {str(g): _scores(kept.loc[groups == g], predictors) for g in order}
+    if plot is not None:
+        from .plots import plot_predicted_vs_actual
+
+        plot_predicted_vs_actual(kept, path=plot, target=result["target"], title=f"{split} split, {result['rows']:,} jobs")
+        result["plot"] = str(plot)
+    return result
+
+
+def _scores(preds: pd.DataFrame, predictors: list[str]) -> dict:
+    actual = preds["actual"].to_numpy(float)
+    out = {name: score(preds[name].to_numpy(float), actual) for name in predictors}
+    if "p10" in preds.columns and len(preds):
+        out["model"].update(interval_coverage(preds["p10"].to_numpy(float), preds["p90"].to_numpy(float), actual))
+    return out

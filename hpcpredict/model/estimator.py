@@ -1,0 +1,298 @@
+"""``RuntimeModel``: a scikit-learn estimator around XGBoost (hist) for runtime or any numeric target."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d
+
+from ..errors import ParameterError
+from .objectives import DEFAULT_OBJECTIVE, get_objective
+
+__all__ = ["INTERVAL_QUANTILES", "RuntimeModel", "encode_frame"]
+
+#: Quantiles of the prediction interval: p10, p50, p90.
+INTERVAL_QUANTILES = (0.1, 0.5, 0.9)
+
+
+def encode_frame(X: pd.DataFrame, names: list[str], kinds: dict[str, str], categories: dict[str, list[str]]) -> pd.DataFrame:
+    """The model's input columns in its order: numbers as float32, categoricals coded as in training.
+
+    A category the model never saw becomes a missing value, which the trees route by their
+    default direction; a string in a numeric column becomes missing too.
+    """
+    out = {}
+    for name in names:
+        col = X[name]
+        if kinds[name] == "categorical":
+            text = col.astype("string")
+            known = text.isin(categories[name]).fillna(False).to_numpy(bool)
+            out[name] = pd.Categorical(text.astype(object).where(known, None), categories=categories[name])
+        else:
+            out[name] = pd.to_numeric(col, errors="coerce").astype("float32")
+    return pd.DataFrame(out, index=X.index)
+
+
+class RuntimeModel(RegressorMixin, BaseEstimator):
+    """Gradient-boosted trees (XGBoost ``hist``) that predict runtime, or any positive numeric target.
+
+    The objective follows the metric the user cares about (see
+    :mod:`hpcpredict.model.objectives`); the default, ``"absolute"``, minimises absolute error in
+    target units. Categorical columns of a DataFrame (dtype ``category``, ``object``, ``string``,
+    ``bool``) are kept native (``enable_categorical``); categories not seen in training become
+    missing values. Early stopping watches the last ``validation_fraction`` of the training rows
+    *in time* (pass ``time=`` to :meth:`fit`, else rows are taken in the order given), so the
+    number of trees is chosen on jobs that come after the rest, as the future will.
+
+    Parameters
+    ----------
+    objective : str
+        ``"absolute"`` (default), ``"relative"``, ``"squared_log"``, ``"underestimate"`` or ``"aft"``.
+    quantile_alpha : float, optional
+        The quantile fitted by ``"underestimate"`` (default 0.9).
+    intervals : bool
+        Also fit p10/p50/p90 with a multi-quantile booster (``reg:quantileerror``); see
+        :meth:`predict_interval`.
+    n_estimators, early_stopping_rounds : int
+        Most boosting rounds, and patience on the validation slice (``None``: no early stopping).
+    validation_fraction : float
+        Share of the latest training rows held for early stopping.
+    learning_rate, max_depth, subsample, colsample_bytree, min_child_weight :
+        XGBoost tree parameters.
+    aft_distribution : {"normal", "logistic", "extreme"}
+        Error distribution of ``"aft"``; ``aft_sigma`` its scale.
+    device : {"cpu", "cuda"}
+        Passed to XGBoost.
+    n_jobs : int, optional
+        Threads (default: all cores).
+    random_state : int
+        Seed of the row and column subsampling.
+
+    Attributes
+    ----------
+    booster_ : xgboost.Booster
+        The fitted model, cut at the best iteration.
+    interval_booster_ : xgboost.Booster or None
+        The p10/p50/p90 model when ``intervals=True``.
+    feature_names_in_ : ndarray of str
+        Column names seen in :meth:`fit` (``x0, x1, ...`` are used internally for arrays).
+    feature_kinds_ : dict
+        Column → ``"numeric"`` or ``"categorical"``.
+    categories_ : dict
+        Categorical column → sorted categories seen in training.
+    best_iteration_ : int
+        Index of the last tree kept.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> X = pd.DataFrame({"limit_s": np.arange(200.0), "queue": ["a", "b"] * 100})
+    >>> y = 10 + X["limit_s"] / 2
+    >>> model = RuntimeModel(n_estimators=50).fit(X, y)
+    >>> model.predict(X.iloc[:2]).round(0).tolist()  # doctest: +SKIP
+    [13.0, 13.0]
+    """
+
+    def __init__(
+        self,
+        objective: str = DEFAULT_OBJECTIVE,
+        *,
+        quantile_alpha: float | None = None,
+        intervals: bool = False,
+        n_estimators: int = 2000,
+        early_stopping_rounds: int | None = 50,
+        validation_fraction: float = 0.1,
+        learning_rate: float = 0.05,
+        max_depth: int = 6,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.8,
+        min_child_weight: float = 5.0,
+        aft_distribution: str = "normal",
+        aft_sigma: float = 1.0,
+        device: str = "cpu",
+        n_jobs: int | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.objective = objective
+        self.quantile_alpha = quantile_alpha
+        self.intervals = intervals
+        self.n_estimators = n_estimators
+        self.early_stopping_rounds = early_stopping_rounds
+        self.validation_fraction = validation_fraction
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.min_child_weight = min_child_weight
+        self.aft_distribution = aft_distribution
+        self.aft_sigma = aft_sigma
+        self.device = device
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, *, time=None, censored=None, sample_weight=None) -> RuntimeModel:
+        """Fit on ``X`` (DataFrame or array) and target ``y``.
+
+        Parameters
+        ----------
+        time : array-like, optional
+            When each row happened (e.g. submit time); the latest ``validation_fraction`` of rows
+            become the early-stopping slice. Without it the last rows in the given order are used.
+        censored : array-like of bool, optional
+            Rows whose ``y`` is only a lower bound (a job killed at its time limit). Used by the
+            ``"aft"`` objective; other objectives treat them as exact values.
+        sample_weight : array-like, optional
+            Per-row weights.
+        """
+        obj = get_objective(self.objective)
+        if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
+            raise ParameterError("device", "'cpu', 'cuda' or 'cuda:<n>'", self.device)
+        if y is None:
+            raise ValueError("RuntimeModel requires y to be passed, but the target y is None")
+        frame = self._validate_X(X, fitting=True)
+        yv = column_or_1d(check_array(np.asarray(y), ensure_2d=False, dtype="numeric", input_name="y"), warn=True).astype(float)
+        if len(yv) != len(frame):
+            raise ValueError(f"y must have one value per row of X ({len(frame)}); got {len(yv)}")
+        if obj.transform == "log1p" or self.intervals:
+            if np.any(yv <= -1):
+                raise ValueError(f"objective {obj.name!r} fits log(1 + y) and needs y > -1")
+        if obj.censored and np.any(yv <= 0):
+            raise ValueError("the 'aft' objective needs a positive target")
+        cens = np.zeros(len(yv), bool) if censored is None else np.asarray(censored, bool)
+        weight = None
+        if sample_weight is not None:
+            weight = _check_sample_weight(sample_weight, frame, ensure_non_negative=True)
+            if not np.any(weight > 0):
+                raise ValueError("Sample weights must contain at least one non-zero number.")
+
+        order = np.arange(len(frame)) if time is None else np.argsort(np.asarray(time), kind="stable")
+        n_valid = int(len(frame) * self.validation_fraction) if self.early_stopping_rounds else 0
+        n_valid = n_valid if n_valid >= 5 and len(frame) - n_valid >= 5 else 0
+        fit_rows, valid_rows = order[: len(order) - n_valid], order[len(order) - n_valid :]
+
+        self.booster_, self.best_iteration_ = self._boost(obj, frame, yv, cens, weight, fit_rows, valid_rows)
+        self.interval_booster_ = None
+        self.interval_transform_ = None
+        if self.intervals:
+            self.interval_transform_ = "log1p" if np.all(yv >= 0) else "none"
+            q = get_objective("underestimate")
+            qobj = type(q)("intervals", q.xgb_objective, q.eval_metric, self.interval_transform_, "p10/p50/p90", quantile_alpha=None)
+            self.interval_booster_, _ = self._boost(qobj, frame, yv, cens, weight, fit_rows, valid_rows, alphas=list(INTERVAL_QUANTILES))
+        return self
+
+    def _params(self, obj, alphas=None) -> dict:
+        params = {
+            "tree_method": "hist",
+            "objective": obj.xgb_objective,
+            "eval_metric": obj.eval_metric,
+            "learning_rate": self.learning_rate,
+            "max_depth": self.max_depth,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "min_child_weight": self.min_child_weight,
+            "max_cat_to_onehot": 1,
+            "device": self.device,
+            "seed": self.random_state,
+            "nthread": self.n_jobs or os.cpu_count() or 1,
+        }
+        if obj.xgb_objective == "reg:quantileerror":
+            params["quantile_alpha"] = alphas if alphas is not None else (self.quantile_alpha or obj.quantile_alpha)
+        if obj.censored:
+            params["aft_loss_distribution"] = self.aft_distribution
+            params["aft_loss_distribution_scale"] = self.aft_sigma
+        return params
+
+    def _matrix(self, frame, y, cens, weight, rows, obj) -> xgb.DMatrix:
+        part = frame.iloc[rows]
+        w = None if weight is None else weight[rows]
+        if obj.censored:
+            m = xgb.DMatrix(part, enable_categorical=True, missing=np.nan, weight=w)
+            lower = y[rows]
+            m.set_float_info("label_lower_bound", lower)
+            m.set_float_info("label_upper_bound", np.where(cens[rows], np.inf, lower))
+            return m
+        return xgb.DMatrix(part, label=obj.forward(y[rows]), enable_categorical=True, missing=np.nan, weight=w)
+
+    def _boost(self, obj, frame, y, cens, weight, fit_rows, valid_rows, alphas=None):
+        dtrain = self._matrix(frame, y, cens, weight, fit_rows, obj)
+        evals, stop = [], None
+        if len(valid_rows):
+            evals, stop = [(self._matrix(frame, y, cens, weight, valid_rows, obj), "validation")], self.early_stopping_rounds
+        booster = xgb.train(self._params(obj, alphas), dtrain, num_boost_round=self.n_estimators, evals=evals, early_stopping_rounds=stop, verbose_eval=False)
+        best = int(booster.best_iteration) if stop else self.n_estimators - 1
+        return booster[: best + 1], best
+
+    # -------------------------------------------------------------- predict
+    def predict(self, X) -> np.ndarray:
+        """Predicted target for each row, in target units."""
+        check_is_fitted(self, "booster_")
+        obj = get_objective(self.objective)
+        raw = self.booster_.predict(self._dmatrix(X))
+        return obj.inverse(raw)
+
+    def predict_interval(self, X) -> np.ndarray:
+        """p10, p50 and p90 of the target for each row, shape ``(n, 3)``, sorted along each row.
+
+        Raises ``ValueError`` when the model was fitted with ``intervals=False``.
+        """
+        check_is_fitted(self, "booster_")
+        if self.interval_booster_ is None:
+            raise ValueError("this RuntimeModel was fitted without intervals; use intervals=True")
+        raw = np.asarray(self.interval_booster_.predict(self._dmatrix(X))).reshape(-1, len(INTERVAL_QUANTILES))
+        raw = np.sort(raw, axis=1)  # quantile crossing is possible between separately fitted outputs
+        return np.expm1(raw) if self.interval_transform_ == "log1p" else raw
+
+    def _dmatrix(self, X) -> xgb.DMatrix:
+        return xgb.DMatrix(self._validate_X(X, fitting=False), enable_categorical=True, missing=np.nan)
+
+    # ------------------------------------------------------------- encoding
+    def _validate_X(self, X, *, fitting: bool) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            if fitting:
+                if X.shape[1] == 0 or X.shape[0] == 0:
+                    raise ValueError(f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} feature(s) while a minimum of 1 is required.")
+                names = [str(c) for c in X.columns]
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+                self.n_features_in_ = len(names)
+                self.feature_kinds_ = {n: _kind(X[c]) for n, c in zip(names, X.columns)}
+                self.categories_ = {
+                    n: sorted(map(str, X[c].dropna().astype(str).unique()))
+                    for n, c in zip(names, X.columns)
+                    if self.feature_kinds_[n] == "categorical"
+                }
+                self._names = names
+            frame = X.rename(columns=str)
+            missing = [n for n in self._names if n not in frame.columns]
+            if missing:
+                raise ValueError(f"X is missing the columns {missing} seen in fit")
+            return encode_frame(frame, self._names, self.feature_kinds_, self.categories_)
+        arr = check_array(X, dtype="numeric", ensure_all_finite="allow-nan", input_name="X")
+        if fitting:
+            self.n_features_in_ = arr.shape[1]
+            self.feature_kinds_ = {f"x{i}": "numeric" for i in range(arr.shape[1])}
+            self.categories_ = {}
+            self._names = list(self.feature_kinds_)
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif arr.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {arr.shape[1]} features, but RuntimeModel is expecting {self.n_features_in_} features as input.")
+        return pd.DataFrame(arr.astype("float32"), columns=self._names)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+
+def _kind(col: pd.Series) -> str:
+    if isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return "categorical"
+    return "numeric"
