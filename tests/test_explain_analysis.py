@@ -111,6 +111,14 @@ def test_sampled_ranking_agrees_with_the_full_one_on_the_top_features():
     assert list(sampled["feature"][:3]) == list(full["feature"][:3])
 
 
+def test_sample_grows_by_doubling_until_the_largest_size_when_never_stable():
+    bundle, table = synthetic(n=3000, seed=5)
+    explanation, record = stable_shap_values(bundle, table, top=5, start=250, max_rows=1000, target=1.01)
+    assert [s["rows"] for s in record["steps"]] == [250, 500, 1000]
+    assert record["rows_explained"] == explanation.values.shape[0] == 1000
+    assert len(set(explanation.job_ids)) == 1000  # a longer prefix adds rows, never repeats one
+
+
 def test_stability_is_low_when_features_are_tied():
     rng = np.random.default_rng(0)
     tied = shap.Explanation(values=rng.normal(size=(50, 6)), base_values=np.zeros(50), data=np.zeros((50, 6)), feature_names=list("abcdef"))
