@@ -53,5 +53,5 @@ def test_explain_writes_tidy_values_ranking_and_plots(pipeline, tmp_path):
     assert [d["window"] for d in result["windows"]["drift"]] == list(result["windows"]["rows"])[1:]
     assert len(result["interactions"]) == 10 and result["interactions"][0]["mean_abs_interaction"] > 0
     assert result["permutation"]["comparison"]["top_k"] == 5
-    assert {"app", "partition"} >= set(pd.read_parquet(tmp_path / "cohorts.parquet")["column"])
+    assert not (tmp_path / "cohorts.parquet").exists()  # KTH records no application or partition: no cohort to rank
     assert set(pd.read_parquet(tmp_path / "windows.parquet")["feature"]) == set(bundle.feature_names)

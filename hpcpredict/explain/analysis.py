@@ -121,7 +121,7 @@ def explain(
     unit = "log seconds" if bundle.manifest.get("target_transform") == "log1p" else "s"
 
     cohort_table = pd.concat(
-        [rank_by_cohort(explanation, families, used[c].to_numpy()).assign(column=c) for c in cohorts if c in used.columns] or [pd.DataFrame()],
+        [rank_by_cohort(explanation, families, used[c].to_numpy()).assign(column=c) for c in cohorts if c in used.columns and used[c].nunique(dropna=True) >= 2] or [pd.DataFrame()],
         ignore_index=True,
     )
     by_window = rank_by_window(explanation, used["submit_time"], freq=window) if "submit_time" in used.columns else pd.DataFrame()

@@ -34,7 +34,7 @@ def rank_by_window(explanation: shap.Explanation, times: pd.Series | np.ndarray,
     >>> import numpy as np, pandas as pd, shap
     >>> e = shap.Explanation(values=np.ones((60, 2)), base_values=np.zeros(60), data=np.zeros((60, 2)), feature_names=["a", "b"])
     >>> t = pd.Series(pd.date_range("2024-01-01", periods=60, freq="D", tz="UTC"))
-    >>> list(rank_by_window(e, t).index)
+    >>> list(rank_by_window(e, t, min_rows=10).index)
     ['2024-01', '2024-02']
     """
     when = pd.to_datetime(pd.Series(np.asarray(times)), utc=True).dt.tz_convert(None)

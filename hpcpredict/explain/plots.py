@@ -99,10 +99,8 @@ def plot_interactions(matrix: pd.DataFrame, *, top: int = 12, ax=None):
 def plot_waterfall(explanation: shap.Explanation, *, top: int = 10):
     """One job's contributions from the average prediction to its own (shap's waterfall)."""
     plt.figure()
-    ax = shap.plots.waterfall(explanation, max_display=top, show=False)
-    title = f"Job {explanation.job_id}" if hasattr(explanation, "job_id") else "One job"
-    ax.set_title(title)
-    return ax
+    # No title: shap writes f(x) where a title would go; the caller's caption names the job.
+    return shap.plots.waterfall(explanation, max_display=top, show=False)
 
 
 def save(ax, path) -> None:

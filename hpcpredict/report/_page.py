@@ -24,7 +24,7 @@ table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.93em; }
 th, td { padding: 5px 10px; border-bottom: 1px solid #e3e6ea; text-align: right; }
 th { background: #f0f2f5; }
 th:first-child, td:first-child { text-align: left; }
-td.text { text-align: left; }
+td.text, th.text { text-align: left; }
 tr.best td, td.best { font-weight: 700; color: #0b5394; }
 figure { margin: 1em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #e3e6ea; }
@@ -50,7 +50,8 @@ def number(value, *, digits: int = 3) -> str:
 
 def table(columns: list[str], rows: list[list], *, best: list[int | None] | None = None, text_columns: int = 1) -> str:
     """An HTML table; cell ``best[i]`` of row i is emphasised; the first ``text_columns`` are left-aligned."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    left = ' class="text"'
+    head = "".join(f"<th{left if j < text_columns else ''}>{html.escape(c)}</th>" for j, c in enumerate(columns))
     body = []
     for i, row in enumerate(rows):
         cells = []
