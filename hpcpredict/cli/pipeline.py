@@ -84,7 +84,7 @@ def explain(
     sample: int | None = typer.Option(None, "--sample", help="Explain a random sample of this many jobs."),
     all_: bool = typer.Option(False, "--all", help="Compute SHAP for every job (no stratified sample on CPU)."),
     window: str = typer.Option("M", "--window", help="Period of the drift analysis: M (month), W (week), Q (quarter)."),
-    interactions: int = typer.Option(300, "--interactions", help="Jobs sampled for interaction values (0: none)."),
+    interactions: int = typer.Option(100, "--interactions", help="Jobs sampled for interaction values (0: none)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     json: bool = Json,
 ) -> None:

@@ -19,7 +19,7 @@ def report(
     top: int = typer.Option(10, "--top", help="Features shown."),
     sample: int | None = typer.Option(None, "--sample", help="Explain a random sample of this many jobs."),
     all_: bool = typer.Option(False, "--all", help="Compute SHAP for every held-out job (no sampling)."),
-    interactions: int = typer.Option(300, "--interactions", help="Jobs sampled for interaction values (0: none)."),
+    interactions: int = typer.Option(100, "--interactions", help="Jobs sampled for interaction values (0: none)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
     """Write one self-contained HTML page: evaluation table, dominant predictors, plots."""

@@ -36,7 +36,7 @@ def explain(
     window: str = "M",
     cohorts: tuple[str, ...] = ("app", "partition"),
     n_boot: int = 200,
-    interactions: int = 300,
+    interactions: int = 100,
     permutation: bool = True,
     dependence: int = 3,
     seed: int = 0,

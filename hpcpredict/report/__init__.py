@@ -48,7 +48,7 @@ def report(
     exhaustive: bool = False,
     device: str = "cpu",
     examples: int = 2,
-    interactions: int = 300,
+    interactions: int = 100,
 ) -> Path:
     """Write one self-contained HTML page: the evaluation table, the explanations and their plots.
 
