@@ -56,7 +56,7 @@ def synthetic(n=4000, *, switch=False, log=False, seed=0, trees=60):
     table["runtime_s"] = y.clip(lower=1)
     names = list(FAMILIES)
     target = np.log1p(table["runtime_s"]) if log else table["runtime_s"]
-    booster = xgb.train({"max_depth": 4, "eta": 0.3, "seed": seed, "nthread": 2}, xgb.DMatrix(table[names], label=target), num_boost_round=trees)
+    booster = xgb.train({"max_depth": 4, "eta": 0.3, "seed": seed, "nthread": 1}, xgb.DMatrix(table[names], label=target), num_boost_round=trees)
     manifest = {
         "features": [{"name": f, "family": FAMILIES[f], "kind": "numeric", "description": DESCRIPTIONS[f]} for f in names],
         "categories": {},
