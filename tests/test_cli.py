@@ -17,7 +17,7 @@ def run(*args, cwd=None):
 def test_help_lists_every_stage_and_version_prints():
     out = run("--help")
     assert out.returncode == 0
-    for verb in ("ingest", "features", "train", "evaluate", "predict", "explain", "demo"):
+    for verb in ("ingest", "features", "train", "evaluate", "predict", "explain", "report", "serve", "demo"):
         assert verb in out.stdout
     assert run("--version").stdout.strip() == f"hpcpredict {hpcpredict.__version__}"
 

@@ -33,7 +33,7 @@ def test_family_ranking_sums_within_family_before_averaging():
 
 
 def test_explain_writes_tidy_values_ranking_and_plots(pipeline, tmp_path):
-    result = hp.explain(pipeline["model"], pipeline["features"], tmp_path, top=5)
+    result = hp.explain(pipeline["model"], pipeline["features"], tmp_path, top=5, interactions=40)
     bundle = load_bundle(pipeline["model"])
     n_test = len(held_out_rows(bundle, read_features(pipeline["features"])))
     assert result["rows"] == n_test
@@ -43,5 +43,15 @@ def test_explain_writes_tidy_values_ranking_and_plots(pipeline, tmp_path):
     assert list(tidy.columns) == ["job_id", "feature", "family", "value", "shap"]
     assert len(tidy) == n_test * len(bundle.feature_names)
     assert json.loads((tmp_path / "ranking.json").read_text())["rows"] == n_test
-    for name in ("features_bar.png", "families_bar.png", "beeswarm.png"):
+    top = result["features"][0]["feature"]
+    plots = ("features_bar.png", "families_bar.png", "beeswarm.png", "drift_heatmap.png", "interactions.png", f"dependence_{top}.png")
+    for name in plots:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for record in result["features"] + result["families"]:
+        assert record["ci_low"] <= record["mean_abs_shap"] <= record["ci_high"]
+    assert result["sampling"]["method"] == "all" and 0 <= result["sampling"]["stability"]["top_k_agreement"] <= 1
+    assert [d["window"] for d in result["windows"]["drift"]] == list(result["windows"]["rows"])[1:]
+    assert len(result["interactions"]) == 10 and result["interactions"][0]["mean_abs_interaction"] > 0
+    assert result["permutation"]["comparison"]["top_k"] == 5
+    assert not (tmp_path / "cohorts.parquet").exists()  # KTH records no application or partition: no cohort to rank
+    assert set(pd.read_parquet(tmp_path / "windows.parquet")["feature"]) == set(bundle.feature_names)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from .._version import __version__
-from . import ingest, pipeline, serve
+from . import ingest, pipeline, report, serve
 from ._common import STATE
 
 __all__ = ["app", "main"]
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(ingest.app, name="ingest")
 for _verb in ("features", "train", "evaluate", "predict", "explain", "demo"):
     app.command(_verb)(getattr(pipeline, _verb))
+app.command("report")(report.report)
 app.command("serve")(serve.serve)
 
 

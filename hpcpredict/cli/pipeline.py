@@ -116,11 +116,16 @@ def explain(
     top: int = typer.Option(15, "--top", help="Features shown."),
     all_rows: bool = typer.Option(False, "--all-rows", help="Explain every job, not only the held-out ones."),
     sample: int | None = typer.Option(None, "--sample", help="Explain a random sample of this many jobs."),
+    all_: bool = typer.Option(False, "--all", help="Compute SHAP for every job (no stratified sample on CPU)."),
+    window: str = typer.Option("M", "--window", help="Period of the drift analysis: M (month), W (week), Q (quarter)."),
+    interactions: int = typer.Option(100, "--interactions", help="Jobs sampled for interaction values (0: none)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     json: bool = Json,
 ) -> None:
-    """Rank features and families by mean |SHAP| (exact TreeSHAP from XGBoost)."""
-    result = hp.explain(model, features, output, top=top, rows="all" if all_rows else "test", sample=sample, device=device)
+    """Rank features and families by mean |SHAP| (exact TreeSHAP from XGBoost), with confidence and drift."""
+    result = hp.explain(
+        model, features, output, top=top, rows="all" if all_rows else "test", sample=sample, exhaustive=all_, window=window, interactions=interactions, device=device
+    )
     if json:
         print_json(result)
     else:

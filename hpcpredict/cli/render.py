@@ -61,10 +61,14 @@ def replay_table(result: dict) -> Table:
 def ranking_tables(explanation: dict) -> tuple[Table, Table]:
     """Top features and families by mean |SHAP|."""
     unit = explanation["unit"]
+    ci = "ci_low" in (explanation["features"] or [{}])[0]
     features = table(
         f"Top predictors, mean |SHAP| ({unit}) over {explanation['rows']:,} jobs",
-        ["feature", "family", "mean |SHAP|"],
-        [[f["feature"], f["family"], _num(f["mean_abs_shap"])] for f in explanation["features"]],
+        ["feature", "family", "mean |SHAP|"] + (["95% CI"] if ci else []),
+        [
+            [f["feature"], f["family"], _num(f["mean_abs_shap"])] + ([f"{_num(f['ci_low'])} – {_num(f['ci_high'])}"] if ci else [])
+            for f in explanation["features"]
+        ],
     )
     families = table("Families", ["family", "mean |SHAP|"], [[f["family"], _num(f["mean_abs_shap"])] for f in explanation["families"]])
     return features, families

@@ -10,7 +10,7 @@ import xgboost as xgb
 from ..errors import ParameterError
 from ..model.bundle import Bundle, to_frame
 
-__all__ = ["shap_values"]
+__all__ = ["concat_explanations", "shap_values"]
 
 
 def shap_values(
@@ -70,4 +70,27 @@ def shap_values(
     ) if len(frame.columns) else np.empty((len(frame), 0))
     explanation = shap.Explanation(values=values, base_values=base, data=data, feature_names=list(frame.columns))
     explanation.job_ids = table["job_id"].astype(str).to_numpy() if "job_id" in table.columns else np.arange(len(table)).astype(str)
+    explanation.row_index = table.index.to_numpy()
     return explanation
+
+
+def concat_explanations(parts: list[shap.Explanation]) -> shap.Explanation:
+    """Stack the rows of several Explanations of the same model (job ids and row index kept).
+
+    Examples
+    --------
+    >>> import numpy as np, shap
+    >>> e = shap.Explanation(values=np.ones((2, 1)), base_values=np.zeros(2), data=np.ones((2, 1)), feature_names=["a"])
+    >>> e.job_ids, e.row_index = np.array(["1", "2"]), np.array([0, 1])
+    >>> concat_explanations([e, e]).values.shape
+    (4, 1)
+    """
+    out = shap.Explanation(
+        values=np.concatenate([p.values for p in parts]),
+        base_values=np.concatenate([np.asarray(p.base_values) for p in parts]),
+        data=np.concatenate([p.data for p in parts]),
+        feature_names=list(parts[0].feature_names),
+    )
+    out.job_ids = np.concatenate([p.job_ids for p in parts])
+    out.row_index = np.concatenate([p.row_index for p in parts])
+    return out

@@ -2,20 +2,20 @@
 
 from .formats import QUEUE_FORMATS, parse_memory_bytes, parse_slurm_duration_s, read_queue
 from .predict import predict_queued, queued_features
-from .reasons import describe, top_reasons
+from .reasons import reasons_from_contributions, top_reasons
 from .replay import replay
 from .state import as_of, latest_time
 
 __all__ = [
     "QUEUE_FORMATS",
     "as_of",
-    "describe",
     "latest_time",
     "parse_memory_bytes",
     "parse_slurm_duration_s",
     "predict_queued",
     "queued_features",
     "read_queue",
+    "reasons_from_contributions",
     "replay",
     "top_reasons",
 ]

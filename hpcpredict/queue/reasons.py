@@ -1,4 +1,9 @@
-"""The largest contributions to a prediction, in words a user understands."""
+"""The largest contributions to queued jobs' predictions, in words a user understands.
+
+The wording is the explain layer's (:func:`hpcpredict.explain.job.describe_contributions`):
+"mean runtime of the user's last two finished jobs is 12 min: -35%" for a model of log runtime,
+"... : -1,234 s" otherwise.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +11,25 @@ import numpy as np
 import pandas as pd
 
 from ..explain import shap_values
-from ..features.registry import REGISTRY
+from ..explain.job import describe_contributions, feature_descriptions
 from ..model import Bundle
 
-__all__ = ["describe", "reasons_from_contributions", "top_reasons"]
-
-
-def describe(feature: str, contribution: float, *, log_space: bool) -> str:
-    """One contribution as a short sentence: the feature's description and its effect.
-
-    Contributions of a log-runtime model are multiplicative, so they read as percentages;
-    otherwise they read as seconds.
-
-    Examples
-    --------
-    >>> describe("user_last2_mean_s", -1234.0, log_space=False)
-    "mean runtime of the user's last two finished jobs: -1,234 s"
-    >>> describe("user_last2_mean_s", np.log(0.65), log_space=True)
-    "mean runtime of the user's last two finished jobs: -35%"
-    """
-    spec = REGISTRY.get(feature)
-    what = spec.description if spec is not None else feature
-    if log_space:
-        return f"{what}: {np.expm1(contribution) * 100:+.0f}%"
-    return f"{what}: {contribution:+,.0f} s"
+__all__ = ["reasons_from_contributions", "top_reasons"]
 
 
 def top_reasons(bundle: Bundle, rows: pd.DataFrame, *, k: int = 3) -> list[list[str]]:
-    """For each row, the ``k`` largest contributions (by |SHAP|) as sentences."""
+    """For each feature row, the ``k`` largest contributions (by |SHAP|) as sentences."""
     explanation = shap_values(bundle, rows, check_additivity=False)
-    log_space = bundle.manifest.get("target_transform") == "log1p"
-    return reasons_from_contributions(explanation.values, explanation.feature_names, k=k, log_space=log_space)
+    shown = rows[explanation.feature_names].astype(object).to_numpy()
+    return reasons_from_contributions(bundle, explanation.values, shown, k=k)
 
 
-def reasons_from_contributions(values: np.ndarray, names: list[str], *, k: int, log_space: bool) -> list[list[str]]:
-    """Per row of a SHAP matrix, the ``k`` largest contributions by magnitude, described."""
-    order = np.argsort(-np.abs(values), axis=1)[:, :k]
-    return [[describe(names[j], float(values[i, j]), log_space=log_space) for j in order[i]] for i in range(len(values))]
+def reasons_from_contributions(bundle: Bundle, values: np.ndarray, shown: np.ndarray, *, k: int) -> list[list[str]]:
+    """Per row of a SHAP matrix (rows x features, the model's order), the ``k`` largest, described.
+
+    ``shown`` holds each job's feature values as a user would read them (categories as text).
+    """
+    descriptions = feature_descriptions(bundle)
+    log_output = bundle.manifest.get("target_transform") == "log1p"
+    names = bundle.feature_names
+    return [describe_contributions(values[i], names, shown[i], descriptions=descriptions, top=k, log_output=log_output) for i in range(len(values))]

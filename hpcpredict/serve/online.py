@@ -163,7 +163,12 @@ class OnlinePredictor:
     def _reasons(self, X: np.ndarray, k: int) -> list[list[str]]:
         dmatrix = xgb.DMatrix(X, feature_names=self.names, feature_types=self._types, enable_categorical=True, nthread=1)
         contribs = self.booster.predict(dmatrix, pred_contribs=True)[:, :-1]
-        return reasons_from_contributions(contribs, self.names, k=k, log_space=self.objective.transform == "log1p")
+        shown = X.astype(object)
+        for i, f in enumerate(self.bundle.manifest["features"]):
+            if f["kind"] == "categorical":  # codes back to the category a user typed
+                labels = self.bundle.manifest["categories"][f["name"]]
+                shown[:, i] = [labels[int(c)] if c == c else np.nan for c in X[:, i]]
+        return reasons_from_contributions(self.bundle, contribs, shown, k=k)
 
 
 def _missing(value) -> bool:

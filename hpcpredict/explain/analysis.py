@@ -1,0 +1,198 @@
+"""The ``explain`` verb: SHAP values, rankings with confidence, cohorts, drift, interactions, files."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .._atomic import write_json, write_parquet
+from ..errors import ParameterError
+from ..model import Bundle, check_table, load_bundle
+from .crosscheck import compare_importance, permutation_importance
+from .drift import drift_summary, rank_by_window
+from .interactions import interaction_matrix, top_interactions
+from .plots import plot_beeswarm, plot_dependence, plot_drift_heatmap, plot_family_bar, plot_feature_bar, plot_interactions, save
+from .rankings import bootstrap_rankings, rank_by_cohort
+from .sampling import ranking_stability, stable_shap_values
+from .values import shap_values
+
+__all__ = ["explain"]
+
+
+def explain(
+    model: Bundle | str | os.PathLike[str],
+    features: pd.DataFrame | str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    top: int = 15,
+    rows: str = "test",
+    sample: int | None = None,
+    exhaustive: bool = False,
+    max_rows: int = 20000,
+    device: str = "cpu",
+    window: str = "M",
+    cohorts: tuple[str, ...] = ("app", "partition"),
+    n_boot: int = 200,
+    interactions: int = 100,
+    permutation: bool = True,
+    dependence: int = 3,
+    seed: int = 0,
+) -> dict:
+    """Explain a model on a feature table: which features and families dominate its predictions.
+
+    Parameters
+    ----------
+    model : Bundle or path
+        A trained bundle.
+    features : DataFrame or path
+        A feature table of the model's horizon.
+    output : path, optional
+        Folder for ``shap_values.parquet`` (tidy: job_id, feature, family, value, shap),
+        ``ranking.json``, ``cohorts.parquet``, ``windows.parquet``, ``interactions.parquet`` and
+        the plots (``features_bar.png``, ``families_bar.png``, ``beeswarm.png``,
+        ``drift_heatmap.png``, ``interactions.png``, ``dependence_<feature>.png``).
+    top : int
+        Features shown in the plots and listed in the returned ranking.
+    rows : {"test", "all"}
+        Explain the held-out later jobs (default) or every job with a feature row.
+    sample : int, optional
+        Explain a uniform random sample of this many rows (see :func:`shap_values`).
+    exhaustive : bool
+        Explain every row (``--all``). By default, on a CPU, more than ``max_rows`` rows are
+        explained through a stratified sample grown until the top features are stable
+        (:func:`~hpcpredict.explain.sampling.stable_shap_values`); ``device="cuda"`` explains all.
+    max_rows : int
+        Largest stratified sample.
+    device : {"cpu", "cuda"}
+    window : str
+        Period of the drift analysis (pandas frequency: "M" month, "W" week, "Q" quarter).
+    cohorts : tuple of str
+        Columns whose values get their own ranking (largest 10 cohorts with 30 rows or more).
+    n_boot : int
+        Bootstrap resamples of the confidence intervals.
+    interactions : int
+        Rows sampled for SHAP interaction values; 0 skips them.
+    permutation : bool
+        Cross-check with permutation importance on the held-out rows.
+    dependence : int
+        Dependence plots written for this many top features.
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``rows``, ``unit``, ``sampling`` (method, rows, stability of the top features),
+        ``features`` and ``families`` (``{name, family, mean_abs_shap, ci_low, ci_high, rank}``),
+        ``cohorts``, ``windows`` (drift between consecutive windows), ``interactions`` (top pairs),
+        ``permutation`` (importance and disagreements with SHAP) and ``plots`` (name → file).
+
+    Examples
+    --------
+    >>> result = explain("model/", "features.parquet", "explain/", top=10)  # doctest: +SKIP
+    >>> result["features"][0]["feature"], result["sampling"]["stability"]["top_k_agreement"]  # doctest: +SKIP
+    ('time_limit_s', 1.0)
+    """
+    from ..evaluate import held_out_rows
+    from ..features import read_features
+
+    if rows not in ("test", "all"):
+        raise ParameterError("rows", "'test' or 'all'", rows)
+    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    table = features if isinstance(features, pd.DataFrame) else read_features(features)
+    check_table(bundle, table)
+    test_rows = held_out_rows(bundle, table)
+    if rows == "test":
+        table = test_rows
+    table = table.reset_index(drop=True)
+    if sample is not None:
+        explanation = shap_values(bundle, table, device=device, sample=sample, seed=seed)
+        sampling = {"method": "uniform", "rows_total": len(table), "rows_explained": int(explanation.values.shape[0]), "steps": []}
+        sampling["stability"] = ranking_stability(explanation, top=top, seed=seed)
+    elif exhaustive or device == "cuda":
+        explanation, sampling = stable_shap_values(bundle, table, top=top, max_rows=len(table), device=device, seed=seed)
+    else:
+        explanation, sampling = stable_shap_values(bundle, table, top=top, max_rows=max_rows, device=device, seed=seed)
+    used = table.loc[explanation.row_index]
+    families = bundle.families
+    by_feature, by_family = bootstrap_rankings(explanation, families, n_boot=n_boot, seed=seed)
+    unit = "log seconds" if bundle.manifest.get("target_transform") == "log1p" else "s"
+
+    cohort_table = pd.concat(
+        [rank_by_cohort(explanation, families, used[c].to_numpy()).assign(column=c) for c in cohorts if c in used.columns and used[c].nunique(dropna=True) >= 2] or [pd.DataFrame()],
+        ignore_index=True,
+    )
+    by_window = rank_by_window(explanation, used["submit_time"], freq=window) if "submit_time" in used.columns else pd.DataFrame()
+    drift = drift_summary(by_window, top=min(top, 10)) if len(by_window) > 1 else pd.DataFrame()
+    matrix = interaction_matrix(bundle, used, sample=interactions, device=device, seed=seed) if interactions else None
+    perm = None
+    if permutation and bundle.manifest["target"] in test_rows.columns and len(test_rows):
+        perm = permutation_importance(bundle, test_rows, seed=seed)
+
+    result = {
+        "rows": int(explanation.values.shape[0]),
+        "unit": unit,
+        "sampling": sampling,
+        "features": _records(by_feature.head(top)),
+        "families": _records(by_family),
+        "cohorts": _records(cohort_table[(cohort_table["level"] == "family") | (cohort_table["rank"] <= 5)]) if len(cohort_table) else [],
+        "windows": {"freq": window, "rows": {str(k): int(v) for k, v in by_window.get("rows", pd.Series(dtype=int)).items()}, "drift": _records(drift)},
+        "interactions": _records(top_interactions(matrix)) if matrix is not None else [],
+        "permutation": None,
+    }
+    if perm is not None:
+        result["permutation"] = {
+            "rows": perm.attrs["rows"],
+            "baseline_mae": perm.attrs["baseline_mae"],
+            "unit": "s" if bundle.manifest["target"] == "runtime_s" else bundle.manifest["target"],
+            "importance": _records(perm.head(top)),
+            "comparison": compare_importance(by_feature, perm, top=min(5, len(perm))),
+        }
+    if output is not None:
+        result["plots"] = _write(Path(output), explanation, families, by_feature, by_family, cohort_table, by_window, matrix, result, top, unit, dependence)
+    return result
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Records with NaN as None, so the JSON stays valid."""
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
+
+
+def _write(out: Path, explanation, families, by_feature, by_family, cohort_table, by_window, matrix, result, top, unit, dependence) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    tidy = pd.DataFrame(explanation.values, columns=explanation.feature_names)
+    tidy["job_id"] = explanation.job_ids
+    tidy = tidy.melt(id_vars="job_id", var_name="feature", value_name="shap")
+    data = pd.DataFrame(explanation.data, columns=explanation.feature_names).melt(value_name="value")
+    tidy["family"] = tidy["feature"].map(families)
+    tidy["value"] = data["value"].to_numpy()
+    write_parquet(tidy[["job_id", "feature", "family", "value", "shap"]], out / "shap_values.parquet")
+    if len(cohort_table):
+        write_parquet(cohort_table, out / "cohorts.parquet")
+    if len(by_window):
+        windows = by_window.drop(columns=["rows"]).rename_axis("window").reset_index().melt(id_vars="window", var_name="feature", value_name="mean_abs_shap")
+        write_parquet(windows, out / "windows.parquet")
+    if matrix is not None:
+        write_parquet(matrix.rename_axis("feature").reset_index(), out / "interactions.parquet")
+    plots = {
+        "features_bar": "features_bar.png",
+        "families_bar": "families_bar.png",
+        "beeswarm": "beeswarm.png",
+    }
+    save(plot_feature_bar(explanation, top=top), out / plots["features_bar"])
+    save(plot_family_bar(by_family, unit=unit), out / plots["families_bar"])
+    save(plot_beeswarm(explanation, top=top), out / plots["beeswarm"])
+    if len(by_window) > 1:
+        plots["drift_heatmap"] = "drift_heatmap.png"
+        save(plot_drift_heatmap(by_window, top=top), out / plots["drift_heatmap"])
+    if matrix is not None and len(matrix) > 1:
+        plots["interactions"] = "interactions.png"
+        save(plot_interactions(matrix), out / plots["interactions"])
+    for feature in by_feature["feature"].head(dependence):
+        plots[f"dependence_{feature}"] = f"dependence_{feature}.png"
+        save(plot_dependence(explanation, feature), out / plots[f"dependence_{feature}"])
+    result = {**result, "plots": plots}
+    write_json(result, out / "ranking.json")
+    return plots

@@ -1,0 +1,100 @@
+"""A second opinion on SHAP: permutation importance on the held-out jobs, and where the two disagree.
+
+SHAP says how much each feature moves the predictions; permutation importance says how much the
+error grows when a feature's values are shuffled. A feature high in one and low in the other is
+worth a look (correlated features share SHAP credit but each loses little when shuffled alone; a
+feature can move predictions a lot without making them more accurate).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from ..model.bundle import Bundle, to_frame
+from ..model.objectives import get_objective
+
+__all__ = ["compare_importance", "permutation_importance"]
+
+
+def permutation_importance(
+    bundle: Bundle, table: pd.DataFrame, *, n_repeats: int = 3, max_rows: int = 5000, seed: int = 0
+) -> pd.DataFrame:
+    """Increase of the mean absolute error when each feature is shuffled, on rows with a target.
+
+    Predictions are the model's own (in target units, not capped at the time limit, so that
+    shuffling the limit changes only what the model sees).
+
+    Returns
+    -------
+    DataFrame
+        ``feature``, ``mae_increase`` (mean over repeats, target units), ``std``, ``rank``
+        (1 = most important), largest first; ``attrs["baseline_mae"]`` holds the unshuffled MAE.
+    """
+    target = bundle.manifest["target"]
+    y = pd.to_numeric(table[target], errors="coerce")
+    table = table.loc[y.notna() & (y > 0)]
+    if max_rows is not None and len(table) > max_rows:
+        table = table.sample(n=max_rows, random_state=seed)
+    actual = pd.to_numeric(table[target]).to_numpy(float)
+    frame = to_frame(bundle, table).reset_index(drop=True)
+    inverse = get_objective(bundle.manifest["objective"]).inverse
+
+    def mae(data: pd.DataFrame) -> float:
+        pred = inverse(bundle.booster.predict(xgb.DMatrix(data, enable_categorical=True, missing=np.nan)))
+        return float(np.mean(np.abs(pred - actual)))
+
+    baseline = mae(frame)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name in frame.columns:
+        scores = []
+        for _ in range(n_repeats):
+            shuffled = frame.copy()
+            shuffled[name] = frame[name].iloc[rng.permutation(len(frame))].to_numpy()
+            if isinstance(frame[name].dtype, pd.CategoricalDtype):
+                shuffled[name] = pd.Categorical(shuffled[name], categories=frame[name].cat.categories)
+            scores.append(mae(shuffled) - baseline)
+        rows.append({"feature": name, "mae_increase": float(np.mean(scores)), "std": float(np.std(scores))})
+    out = pd.DataFrame(rows).sort_values("mae_increase", ascending=False, kind="stable").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.attrs["baseline_mae"] = baseline
+    out.attrs["rows"] = len(frame)
+    return out
+
+
+def compare_importance(shap_ranking: pd.DataFrame, permutation: pd.DataFrame, *, top: int = 5) -> dict:
+    """Where SHAP and permutation importance disagree on the dominant features.
+
+    Parameters
+    ----------
+    shap_ranking : DataFrame
+        From :func:`~hpcpredict.explain.rankings.rank_features` (``feature``, ``rank``).
+    permutation : DataFrame
+        From :func:`permutation_importance`.
+    top : int
+        Size of the top sets compared.
+
+    Returns
+    -------
+    dict
+        ``top_k``, ``spearman`` (rank correlation over all features), ``only_shap`` (top-k by SHAP
+        but not by permutation), ``only_permutation`` (the reverse) and ``agree`` (both empty).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"feature": ["a", "b", "c"], "rank": [1, 2, 3]})
+    >>> p = pd.DataFrame({"feature": ["c", "a", "b"], "rank": [1, 2, 3]})
+    >>> compare_importance(s, p, top=2)["only_shap"]
+    ['b']
+    """
+    from scipy.stats import spearmanr
+
+    merged = shap_ranking[["feature", "rank"]].merge(permutation[["feature", "rank"]], on="feature", suffixes=("_shap", "_perm"))
+    top_shap = list(shap_ranking.sort_values("rank")["feature"].head(top))
+    top_perm = list(permutation.sort_values("rank")["feature"].head(top))
+    rho = spearmanr(merged["rank_shap"], merged["rank_perm"]).statistic if len(merged) > 1 else float("nan")
+    only_shap = [f for f in top_shap if f not in top_perm]
+    only_perm = [f for f in top_perm if f not in top_shap]
+    return {"top_k": top, "spearman": float(rho), "only_shap": only_shap, "only_permutation": only_perm, "agree": not only_shap and not only_perm}
