@@ -7,6 +7,7 @@ import typer
 from .._version import __version__
 from . import ingest, pipeline
 from ._common import STATE
+from .simulate import simulate as simulate_command
 
 __all__ = ["app", "main"]
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 app.add_typer(ingest.app, name="ingest")
 for _verb in ("features", "train", "evaluate", "predict", "explain", "demo"):
     app.command(_verb)(getattr(pipeline, _verb))
+app.command("simulate")(simulate_command)
 
 
 def _version(value: bool) -> None:

@@ -28,10 +28,10 @@ __all__ = ["simulate", "PRESETS", "World", "SACCT_FIELDS", "SAMPLERS"]
 
 def _plant_resets(world: World, rng: np.random.Generator) -> np.ndarray:
     """Reboots: every counter of a host restarts at zero. About one per 200 host-days, at least one."""
-    T = world.days * (86400 // world.sample_s)
+    T = world.days * (86400 // world.sample_s)  # whole days; samples after the end are never written
     resets = np.zeros((world.nodes, T), bool)
     n = max(1, round(world.nodes * world.days / 200))
-    resets[rng.integers(0, world.nodes, n), rng.integers(1, T, n)] = True
+    resets[rng.integers(0, world.nodes, n), rng.integers(1, world.duration_s // world.sample_s, n)] = True
     return resets
 
 

@@ -13,6 +13,7 @@ __all__ = ["World", "PRESETS", "resolve_world", "Topology", "build_topology"]
 
 #: Monday 00:00 UTC: the simulated site's clock is UTC, so sacct's local times are UTC too.
 EPOCH = pd.Timestamp("2025-01-06T00:00:00", tz="UTC")
+END_EARLY_S = 8 * 3600
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class World:
     nodes : int
         Compute hosts, a multiple of ``hosts_per_group`` (rounded up when given otherwise).
     days : int
-        Simulated days, starting Monday ``2025-01-06T00:00:00`` UTC.
+        Simulated days, starting Monday ``2025-01-06T00:00:00`` UTC and ending at 16:00 UTC on the last day.
     sample_s : int
         LDMS sampling interval (seconds).
     hosts_per_router, routers_per_group : int
@@ -63,13 +64,14 @@ class World:
 
     @property
     def duration_s(self) -> int:
-        return self.days * 86400
+        # The period ends at 16:00 on its last day, when the queue is busy, so queue.txt has jobs in it.
+        return self.days * 86400 - END_EARLY_S
 
 
 PRESETS: dict[str, World] = {
-    "tiny": World("tiny", nodes=64, days=4, sample_s=300, control_every_h=1.5,
+    "tiny": World("tiny", nodes=64, days=4, sample_s=300, control_every_h=1.5, target_utilisation=0.8,
                   control_nodes=(("amg", 8), ("milc", 8), ("minivite", 4), ("umt", 8))),
-    "default": World("default", nodes=128, days=14, sample_s=600, control_every_h=2.0,
+    "default": World("default", nodes=128, days=10, sample_s=600, control_every_h=2.0,
                      control_nodes=(("amg", 16), ("milc", 16), ("minivite", 8), ("umt", 16))),
     "large": World("large", nodes=4096, days=90, sample_s=600, routers_per_group=24, control_every_h=4.0,
                    control_nodes=(("amg", 64), ("milc", 64), ("minivite", 32), ("umt", 64))),

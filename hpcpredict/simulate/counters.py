@@ -94,7 +94,7 @@ def day_samples(world: World, topo: Topology, jobs, host_ptr, host_idx, resets: 
     host-major; the writer transposes them to LDMS's time-major row order.
     """
     H, dt = world.nodes, world.sample_s
-    T = 86400 // dt
+    full_T = 86400 // dt
     C = world.cores_per_node
     mem_total_kb = world.mem_per_node_gib * KIB * KIB
     hpr, G = world.hosts_per_router, world.groups
@@ -105,10 +105,14 @@ def day_samples(world: World, topo: Topology, jobs, host_ptr, host_idx, resets: 
     for day in range(world.days):
         rng = np.random.default_rng([seed, 7, day])
         t0 = day * 86400
-        times = t0 + dt * np.arange(1, T + 1)  # a sample reports the interval that ends at it
+        times = t0 + dt * np.arange(1, full_T + 1)  # a sample reports the interval that ends at it
+        times = times[times <= world.duration_s]
+        if not len(times):
+            break
         J = _occupancy(jobs, host_ptr, host_idx, times - dt / 2, H, world.duration_s)
         busy = J > 0
-        reset = resets[:, day * T:(day + 1) * T]
+        T = len(times)
+        reset = resets[:, day * full_T:day * full_T + T]
 
         def noisy(x, sd):
             return x * rng.lognormal(0.0, sd, size=x.shape)
@@ -148,7 +152,9 @@ def day_samples(world: World, topo: Topology, jobs, host_ptr, host_idx, resets: 
         r_reset = reset[::hpr]
 
         def counter(key, rst=reset):
-            carry.setdefault(key, np.zeros(rst.shape[0], np.int64))
+            if key not in carry:  # the nodes booted days before the period began
+                uptime = np.random.default_rng([seed, 11, len(carry)]).uniform(0, 30 * 86400 / dt, rst.shape[0])
+                carry[key] = np.rint(inc[key].mean(axis=1)[: rst.shape[0]] * uptime).astype(np.int64)
             values = _cumulate(np.rint(inc[key]).astype(np.int64), carry[key], rst)
             carry[key] = values[:, -1]
             return values

@@ -50,10 +50,18 @@ def _job_lines(jobs: pd.DataFrame, hosts_of: list, topo: Topology, world: World,
     submit_iso = _iso(jobs.submit_s.to_numpy())
     start_s, end_s = jobs.start_s.to_numpy(), jobs.end_s.to_numpy()
     start_iso, end_iso = _iso(np.maximum(start_s, 0)), _iso(np.maximum(end_s, 0))
+    # Slurm keeps an array's still-pending tasks in one record: 456_[3-5].
+    pend_arr = (jobs.state.to_numpy() == "PENDING") & (jobs.array_job.to_numpy() >= 0)
+    pending_tasks = jobs[pend_arr].groupby("array_job").array_task.agg(list).to_dict()
     lines = []
     for i, job in enumerate(jobs.itertuples(index=False)):
         raw = str(job.job_raw)
         jid = f"{job.array_job}_{job.array_task}" if job.array_job >= 0 else raw
+        if pend_arr[i]:
+            tasks = pending_tasks.get(job.array_job)
+            if tasks is None or tasks[0] != job.array_task:
+                continue
+            jid = f"{job.array_job}_[{_ranges(tasks)}]"
         n = int(job.nodes)
         req_tres = f"billing={n * C},cpu={n * C},mem={n * mem_g}G,node={n}"
         hosts = hosts_of[i]
@@ -70,7 +78,7 @@ def _job_lines(jobs: pd.DataFrame, hosts_of: list, topo: Topology, world: World,
             nodelist = hostlist.collect_hostlist(list(topo.hosts[hosts]))
             alloc = req_tres
         shown = f"CANCELLED by {job.uid}" if job.cancelled else state
-        arr = (str(job.array_job), str(job.array_task)) if job.array_job >= 0 else ("", "")
+        arr = (str(job.array_job), jid.split("_", 1)[1]) if job.array_job >= 0 else ("", "")
         lines.append("|".join([
             jid, raw, job.app, job.user, job.account, job.partition, job.qos, submit_iso[i], submit_iso[i], start, end,
             _duration(elapsed), _duration(job.limit_s), str(n), str(n * C), f"{mem_g}G", req_tres, alloc, nodelist,
@@ -96,6 +104,25 @@ def _job_lines(jobs: pd.DataFrame, hosts_of: list, topo: Topology, world: World,
                 "Unknown" if unknown else b_iso, _duration(b - a), "", str(nn), str(ncpu), f"{mem_g}G", "",
                 f"cpu={ncpu},mem={nn * mem_g}G,node={nn}", nl, st, ex, rss, rss, "", *arr, CLUSTER]))
     return lines
+
+
+def _ranges(values: list[int]) -> str:
+    """1,3,4,5 → "1,3-5" (Slurm's array task notation).
+
+    Examples
+    --------
+    >>> _ranges([1, 3, 4, 5])
+    '1,3-5'
+    """
+    parts, run = [], [values[0], values[0]]
+    for v in values[1:]:
+        if v == run[1] + 1:
+            run[1] = v
+        else:
+            parts.append(run)
+            run = [v, v]
+    parts.append(run)
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
 
 
 def nodelist_first(topo: Topology, hosts: np.ndarray) -> str:
@@ -133,7 +160,7 @@ def write_ldms_day(folder: Path, topo: Topology, world: World, day_start_s: int,
             pc.cast(pa.array(sec), pa.string()), pc.utf8_lpad(pc.cast(pa.array(usec), pa.string()), 6, "0"), ".")
         columns = {
             "#Time": time_str, "Time_usec": pa.array(usec),
-            "ProducerName": pa.array(np.tile(topo.hosts[hosts], T)),
+            "ProducerName": pa.array(topo.hosts[hosts].tolist()).take(pa.array(np.tile(np.arange(H), T))),
             "component_id": pa.array(np.tile(hosts + 1, T)),
             "job_id": pa.array(ids.T.ravel()), "app_id": pa.array(np.zeros(H * T, np.int64)),
         }
@@ -144,6 +171,6 @@ def write_ldms_day(folder: Path, topo: Topology, world: World, day_start_s: int,
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:
             fh.write((",".join(table.column_names) + "\n").encode())
-            pacsv.write_csv(table, fh, write_options=pacsv.WriteOptions(include_header=False))
+            pacsv.write_csv(table, fh, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
         rows += table.num_rows
     return rows
