@@ -1,22 +1,25 @@
 """The planted causes of slowdown, and the application profiles they act on.
 
-A job's runtime is decided when it starts, from the state of the machine at that moment::
+A job's runtime is decided when it starts, from the recent state of the machine::
 
     runtime = base * (1 + s_net * congestion) * (1 + s_io * io_load)
                    * (1 + s_spread * (groups_spanned - 1)) * exp(noise),   noise ~ N(0, sd)
 
-- ``congestion``: mean over the job's hosts of ``(u_g / U_REF)**2``, where ``u_g`` is the mean
-  network intensity (0–1) of the *other* jobs on the hosts of dragonfly group ``g``. The same
-  quantity drives the stall counters: stalls per flit in group ``g`` are
-  ``STALL_BASE + STALL_SLOPE * (u_g / U_REF)**2``, so congestion = (stall ratio - STALL_BASE) / STALL_SLOPE.
-- ``io_load``: bytes/s that the *other* running jobs read and write on Lustre, divided by the file
-  system's capacity (``FS_BYTES_PER_S_PER_NODE * nodes``); the same bytes appear in the
-  ``lustre_client`` counters.
+- ``congestion``: mean over the job's hosts of ``c_g``, the exponential moving average (time
+  constant ``TAU_S``, 30 min) up to the job's start of ``(u_g / U_REF)**2``, where ``u_g`` is the
+  mean network intensity (0–1) of the jobs on the hosts of dragonfly group ``g`` (the job itself
+  is not running yet). The same quantity drives the stall counters: stalls per flit in group
+  ``g`` are ``STALL_BASE + STALL_SLOPE * (u_g / U_REF)**2`` at each moment.
+- ``io_load``: the same moving average of the bytes/s all running jobs read and write on Lustre,
+  divided by the file system's capacity (``FS_BYTES_PER_S_PER_NODE * nodes``); the same bytes
+  appear in the ``lustre_client`` counters.
 - ``groups_spanned``: how many dragonfly groups the job's hosts lie in (placement spread).
 
 The sensitivities ``s_*`` are per application (:data:`APPS`). Because jobs last many sampling
 intervals, the state just before a job starts (what START-horizon features see) is close to the
-state used here, and the system-wide state at submission is correlated with it.
+state used here, and the system-wide state at submission is correlated with it. The moving average
+stands for congestion and file-system backlog that build up and drain over tens of minutes: a job
+meets the load of the recent past, which is exactly what look-back features can see.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 __all__ = ["App", "APPS", "CONTROL_APPS", "STALL_BASE", "STALL_SLOPE", "FS_BYTES_PER_S_PER_NODE",
-           "NOISE_SD", "U_REF", "congestion_of", "slowdown", "stall_ratio", "expected_relative_mae"]
+           "NOISE_SD", "U_REF", "TAU_S", "congestion_of", "slowdown", "stall_ratio", "expected_relative_mae"]
 
 STALL_BASE = 0.02
 STALL_SLOPE = 0.15
 U_REF = 0.5
+TAU_S = 1800.0
 FS_BYTES_PER_S_PER_NODE = 300e6
 #: sd of the log-normal noise on every job's runtime: the irreducible error.
 NOISE_SD = 0.08

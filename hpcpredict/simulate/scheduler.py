@@ -6,7 +6,8 @@ when enough running jobs will have reached their time limits) and later jobs may
 they fit in the free hosts and either end before the shadow time or use only the hosts the head
 will not need then (EASY, Lifka 1995). Hosts are taken lowest-numbered first (Slurm's linear
 order without a topology plugin), so jobs span more dragonfly groups as the machine fragments.
-A job's runtime is fixed when it starts, from the planted effects (:mod:`.effects`).
+A job's runtime is fixed when it starts, from the planted effects (:mod:`.effects`), which use
+moving averages of the groups' network load and the file system's load, updated at every event.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Topology, World
-from .effects import APPS, FS_BYTES_PER_S_PER_NODE, congestion_of, slowdown
+from .effects import APPS, FS_BYTES_PER_S_PER_NODE, TAU_S, congestion_of, slowdown
 
 __all__ = ["run_scheduler"]
 
@@ -63,6 +64,9 @@ def run_scheduler(world: World, topo: Topology, jobs: pd.DataFrame, noise: np.nd
     hpg = world.hosts_per_group
     group_net = np.zeros(world.groups)  # sum of network intensity of the jobs on each group's hosts
     io_total = 0.0  # bytes/s of all running jobs
+    ema_c = np.zeros(world.groups)  # moving average of each group's congestion index
+    ema_io = 0.0  # moving average of io_total
+    t_prev = 0
     capacity = FS_BYTES_PER_S_PER_NODE * world.nodes
     horizon = world.duration_s
 
@@ -77,9 +81,8 @@ def run_scheduler(world: World, topo: Topology, jobs: pd.DataFrame, noise: np.nd
         nonlocal n_free, io_total
         hosts = np.flatnonzero(free)[: need[j]]
         counts = np.bincount(group[hosts], minlength=world.groups)
-        u = group_net / hpg
-        congestion[j] = float(counts @ congestion_of(u)) / need[j]
-        io_load[j] = io_total / capacity
+        congestion[j] = float(counts @ ema_c) / need[j]
+        io_load[j] = ema_io / capacity
         spans[j] = int(np.count_nonzero(counts))
         slow[j] = slowdown(apps[j], congestion=congestion[j], io_load=io_load[j], groups_spanned=spans[j])
         runtime[j] = base[j] * slow[j] * np.exp(noise[j])
@@ -147,6 +150,11 @@ def run_scheduler(world: World, topo: Topology, jobs: pd.DataFrame, noise: np.nd
         t = min(t_sub, t_end, t_can)
         if t >= horizon:
             break
+        # The state was constant since the last event: the moving averages relax towards it exactly.
+        keep = np.exp(-(t - t_prev) / TAU_S)
+        ema_c = keep * ema_c + (1 - keep) * congestion_of(group_net / hpg)
+        ema_io = keep * ema_io + (1 - keep) * io_total
+        t_prev = t
         while ends and ends[0][0] == t:
             finish(heapq.heappop(ends)[1])
         while cancels and cancels[0][0] == t:

@@ -134,7 +134,7 @@ def _control_jobs(world: World, rng: np.random.Generator) -> pd.DataFrame:
         starts = np.arange(k * every / len(world.control_nodes), world.duration_s - 1, every)
         jitter = rng.integers(0, 300, size=len(starts))
         for t in (starts + jitter).astype(np.int64):
-            rows.append((t, app, nodes, 3600, float(APPS[app].base_s)))
+            rows.append((t, app, nodes, 7200, float(APPS[app].base_s)))
     jobs = pd.DataFrame(rows, columns=["submit_s", "app", "nodes", "limit_s", "base_s"])
     jobs = jobs.assign(partition="regular", qos="normal", control=True, fail_frac=np.nan, cancel_run_frac=np.nan,
                        cancel_wait_s=np.nan, array_size=1, user=CONTROL_USER, uid=CONTROL_UID, account=CONTROL_ACCOUNT)
