@@ -49,7 +49,7 @@ def _users(world: World, rng: np.random.Generator) -> pd.DataFrame:
         "user": [f"u{i:03d}" for i in range(n)],
         "uid": 10001 + np.arange(n),
         "account": [f"prj{i:02d}" for i in rng.integers(0, max(2, n // 4), size=n)],
-        "activity": rng.pareto(1.2, size=n) + 0.2,
+        "activity": rng.lognormal(0.0, 1.0, size=n),
         "nodes": rng.choice(sizes, size=n, p=size_p / size_p.sum()),
         "limit_style": style,
         "limit_factor": np.where(style == "under", rng.uniform(0.9, 1.15, n), 1.5 + rng.lognormal(0.0, 0.6, n)),
