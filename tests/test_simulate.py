@@ -268,8 +268,11 @@ def test_command_line_writes_the_dump_and_prints_json(tmp_path):
     summary = json.loads(out.stdout)
     assert summary["nodes"] == 32 and summary["days"] == 2
     assert (tmp_path / "d" / "sacct.txt").exists() and (tmp_path / "d" / "truth.json").exists()
-    bad = subprocess.run([sys.executable, "-m", "hpcpredict", "simulate", "-o", str(tmp_path / "e"), "--preset", "huge"],
-                         capture_output=True, text=True)
-    assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines() == [
-        "error: The 'preset' parameter must be one of ['default', 'large', 'tiny']. Got 'huge' instead."]
+    from typer.testing import CliRunner
+
+    from hpcpredict.cli import app
+
+    bad = CliRunner().invoke(app, ["simulate", "-o", str(tmp_path / "e"), "--preset", "huge"])
+    assert bad.exit_code == 2
+    assert "The 'preset' parameter must be one of ['default', 'large', 'tiny']. Got 'huge' instead." in bad.output
+    assert not (tmp_path / "e").exists()
