@@ -85,6 +85,8 @@ def test_sacct_is_parsable2_with_steps_arrays_and_every_fate(dump, sacct):
     started = jobs[jobs.Start != "Unknown"]
     assert started.Submit.str.match(ISO).all() and started.Start.str.match(ISO).all()
     assert jobs.Elapsed.str.match(DURATION).all() and jobs.Timelimit.str.match(DURATION).all()
+    assert (jobs.Eligible >= jobs.Submit).all() and (jobs.Eligible > jobs.Submit).any()  # sbatch --begin
+    assert (started.Start >= started.Eligible).all()
     timeouts = jobs[states == "TIMEOUT"]
     assert (timeouts.Elapsed == timeouts.Timelimit).all()
 

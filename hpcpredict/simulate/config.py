@@ -48,7 +48,7 @@ class World:
     routers_per_group: int = 4
     cores_per_node: int = 128
     mem_per_node_gib: int = 256
-    target_utilisation: float = 0.7
+    target_utilisation: float = 0.85
     control_every_h: float = 2.0
     control_nodes: tuple = (("amg", 8), ("milc", 8), ("minivite", 4), ("umt", 8))
     max_user_nodes_fraction: float = 0.25
@@ -69,11 +69,11 @@ class World:
 
 
 PRESETS: dict[str, World] = {
-    "tiny": World("tiny", nodes=64, days=4, sample_s=300, control_every_h=1.5, target_utilisation=0.8,
+    "tiny": World("tiny", nodes=64, days=4, sample_s=300, control_every_h=1.5, target_utilisation=0.9,
                   control_nodes=(("amg", 8), ("milc", 8), ("minivite", 4), ("umt", 8))),
     "default": World("default", nodes=128, days=10, sample_s=600, control_every_h=2.0,
                      control_nodes=(("amg", 16), ("milc", 16), ("minivite", 8), ("umt", 16))),
-    "large": World("large", nodes=4096, days=90, sample_s=600, routers_per_group=24, control_every_h=4.0,
+    "large": World("large", nodes=4032, days=90, sample_s=600, routers_per_group=24, control_every_h=4.0,
                    control_nodes=(("amg", 64), ("milc", 64), ("minivite", 32), ("umt", 64))),
 }
 
@@ -103,6 +103,8 @@ def resolve_world(preset: str = "default", *, nodes: int | None = None, days: in
         scale = min(1.0, nodes / (4 * biggest))
         ctrl = tuple((a, max(1, int(n * scale))) for a, n in world.control_nodes)
         world = replace(world, nodes=nodes, control_nodes=ctrl)
+    if world.nodes % world.hosts_per_group:
+        raise ParameterError("nodes", f"a multiple of the group size {world.hosts_per_group}", world.nodes)
     return world
 
 

@@ -35,7 +35,7 @@ STALL_BASE = 0.02
 STALL_SLOPE = 0.15
 U_REF = 0.5
 TAU_S = 1800.0
-FS_BYTES_PER_S_PER_NODE = 150e6
+FS_BYTES_PER_S_PER_NODE = 100e6
 #: sd of the log-normal noise on every job's runtime: the irreducible error.
 NOISE_SD = 0.08
 
@@ -61,7 +61,7 @@ APPS: dict[str, App] = {
     "amg": App(0.55, 5, 20, 5, 0.85, 0.50, s_net=0.6, s_io=0.05, s_spread=0.08, base_s=900),
     "milc": App(0.70, 2, 10, 2, 0.90, 0.35, s_net=0.6, s_io=0.0, s_spread=0.05, base_s=1200),
     "minivite": App(0.80, 50, 1, 1, 0.70, 0.60, s_net=0.8, s_io=0.1, s_spread=0.10, base_s=600),
-    "umt": App(0.30, 80, 150, 50, 0.90, 0.55, s_net=0.1, s_io=1.0, s_spread=0.02, base_s=1500),
+    "umt": App(0.30, 80, 150, 50, 0.90, 0.55, s_net=0.1, s_io=1.2, s_spread=0.02, base_s=1500),
     # User applications.
     "lammps": App(0.50, 2, 20, 5, 0.90, 0.30, s_net=0.27, s_io=0.05, s_spread=0.04),
     "gromacs": App(0.60, 1, 10, 2, 0.95, 0.20, s_net=0.33, s_io=0.02, s_spread=0.05),
@@ -92,7 +92,7 @@ def slowdown(app: App, *, congestion: float, io_load: float, groups_spanned: int
     Examples
     --------
     >>> slowdown(APPS["umt"], congestion=0.0, io_load=1.0, groups_spanned=1)
-    1.8
+    2.2
     """
     return ((1 + app.s_net * congestion) * (1 + app.s_io * io_load)
             * (1 + app.s_spread * (groups_spanned - 1)))

@@ -26,7 +26,7 @@ STATE_CODES = ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED", "RUNNING", "PENDIN
 
 
 def run_scheduler(world: World, topo: Topology, jobs: pd.DataFrame, noise: np.ndarray) -> tuple[pd.DataFrame, list]:
-    """Schedule ``jobs`` (sorted by submit time) and return them with their fate, and their hosts.
+    """Schedule ``jobs`` (queued FCFS as they become eligible); return them with their fate, and their hosts.
 
     Added columns: ``start_s``, ``end_s`` (-1 when not started / still running at the end),
     ``state``, ``cancelled`` (cancelled by its user, running or waiting), ``congestion``,
@@ -36,6 +36,8 @@ def run_scheduler(world: World, topo: Topology, jobs: pd.DataFrame, noise: np.nd
     """
     n_jobs = len(jobs)
     submit = jobs.submit_s.to_numpy()
+    eligible = jobs.eligible_s.to_numpy()
+    arrival = np.argsort(eligible, kind="stable")  # a job enters the queue when it becomes eligible
     need = jobs.nodes.to_numpy()
     limit = jobs.limit_s.to_numpy()
     base = jobs.base_s.to_numpy()
@@ -71,7 +73,7 @@ def run_scheduler(world: World, topo: Topology, jobs: pd.DataFrame, noise: np.nd
     horizon = world.duration_s
 
     ends: list = []  # (end time, job)
-    cancels = [(int(submit[j] + cancel_wait[j]), j) for j in np.flatnonzero(~np.isnan(cancel_wait))]
+    cancels = [(int(eligible[j] + cancel_wait[j]), j) for j in np.flatnonzero(~np.isnan(cancel_wait))]
     heapq.heapify(cancels)
     running: dict[int, int] = {}  # job → start + limit, for reservations
     queue: list[int] = []
@@ -144,7 +146,7 @@ def run_scheduler(world: World, topo: Topology, jobs: pd.DataFrame, noise: np.nd
             queue.remove(j)
 
     while True:
-        t_sub = submit[next_sub] if next_sub < n_jobs else horizon
+        t_sub = eligible[arrival[next_sub]] if next_sub < n_jobs else horizon
         t_end = ends[0][0] if ends else horizon
         t_can = cancels[0][0] if cancels else horizon
         t = min(t_sub, t_end, t_can)
@@ -162,8 +164,8 @@ def run_scheduler(world: World, topo: Topology, jobs: pd.DataFrame, noise: np.nd
             if start[j] < 0 and j in queue:  # still waiting: the user gives up
                 queue.remove(j)
                 state[j], cancelled[j], end[j] = "CANCELLED", True, t
-        while next_sub < n_jobs and submit[next_sub] == t:
-            queue.append(next_sub)
+        while next_sub < n_jobs and eligible[arrival[next_sub]] == t:
+            queue.append(arrival[next_sub])
             next_sub += 1
         schedule(t)
 
@@ -173,4 +175,4 @@ def run_scheduler(world: World, topo: Topology, jobs: pd.DataFrame, noise: np.nd
     out = jobs.assign(start_s=start, end_s=end, state=state, cancelled=cancelled, congestion=congestion,
                       io_load=io_load, groups_spanned=spans, slowdown=slow, runtime_s=runtime,
                       reservation_s=reservation)
-    return out.iloc[:next_sub].copy(), hosts_of[:next_sub]
+    return out, hosts_of

@@ -11,7 +11,7 @@ from .effects import (APPS, CONTROL_APPS, FS_BYTES_PER_S_PER_NODE, NOISE_SD, STA
 
 __all__ = ["truth_document", "truth_jobs"]
 
-TRUTH_JOB_COLUMNS = ["job_id", "app", "user", "control", "state", "nodes", "submit_s", "start_s", "end_s", "base_s",
+TRUTH_JOB_COLUMNS = ["job_id", "app", "user", "control", "state", "nodes", "submit_s", "eligible_s", "start_s", "end_s", "base_s",
                      "congestion", "io_load", "groups_spanned", "slowdown", "noise", "runtime_s"]
 
 

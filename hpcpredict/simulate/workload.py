@@ -20,6 +20,8 @@ __all__ = ["make_jobs", "arrival_weight"]
 FIRST_JOB_ID = 100001
 REGULAR_MAX_S = 24 * 3600
 DEBUG_MAX_S = 1800
+SLOWDOWN_GUESS = 1.6
+NIGHT_HOLD_P = 0.05
 CONTROL_USER, CONTROL_UID, CONTROL_ACCOUNT = "perfmon", 20000, "perfctl"
 
 
@@ -43,7 +45,7 @@ def _users(world: World, rng: np.random.Generator) -> pd.DataFrame:
     n = int(np.clip(world.nodes // 3, 8, 300))
     max_nodes = max(1, int(world.nodes * world.max_user_nodes_fraction))
     sizes = 2 ** np.arange(int(np.log2(max_nodes)) + 1)
-    size_p = 1.0 / (1.0 + np.arange(len(sizes))) ** 0.8
+    size_p = 1.0 / (1.0 + np.arange(len(sizes))) ** 1.5  # most jobs are small, as on real machines
     style = rng.choice(["over", "max", "under"], size=n, p=[0.8, 0.1, 0.1])
     return pd.DataFrame({
         "user": [f"u{i:03d}" for i in range(n)],
@@ -88,10 +90,14 @@ def _user_jobs(world: World, rng: np.random.Generator) -> pd.DataFrame:
     habits = _habits(users, rng)
     p = habits.weight.to_numpy() * users.activity.to_numpy()[habits.u]
     p /= p.sum()
-    # Size the stream so node-hours demanded match the target utilisation.
+    # Draw a generous pool of jobs, then keep the first ones until the node-seconds they demand
+    # (with the mean planted slowdown) plus the control jobs' reach the target utilisation. Cutting
+    # the realised demand, rather than estimating a rate, keeps the load steady from seed to seed.
     probe = rng.choice(len(habits), size=4000, p=p)
-    node_s = (habits.nodes.to_numpy()[probe] * habits.usual_s.to_numpy()[probe] * 1.4).mean()
-    n = max(20, int(world.target_utilisation * world.nodes * world.duration_s / node_s))
+    node_s = (habits.nodes.to_numpy()[probe] * habits.usual_s.to_numpy()[probe] * SLOWDOWN_GUESS).mean()
+    control = sum(n * APPS[a].base_s * SLOWDOWN_GUESS for a, n in world.control_nodes) / (world.control_every_h * 3600)
+    wanted = max(0.05, world.target_utilisation - control / world.nodes) * world.nodes * world.duration_s
+    n = max(50, int(3 * wanted / node_s))
     h = rng.choice(len(habits), size=n, p=p)
     u = habits.u.to_numpy()[h]
     usual = habits.usual_s.to_numpy()[h]
@@ -104,26 +110,32 @@ def _user_jobs(world: World, rng: np.random.Generator) -> pd.DataFrame:
     style = users.limit_style.to_numpy()[u]
     limit = np.where(style == "max", top, _round_limit(usual * users.limit_factor.to_numpy()[u], REGULAR_MAX_S))
     limit = np.minimum(limit, top)
+    array_size = np.where(rng.random(n) < users.array_p.to_numpy()[u], rng.integers(2, 9, n), 1)
+    nodes = np.where(array_size > 1, 1, nodes)  # an array's tasks are small copies: one node, the same limit
+    demand = np.cumsum(nodes * array_size * np.minimum(base * SLOWDOWN_GUESS, limit))
+    n = int(np.searchsorted(demand, wanted)) + 1
     jobs = pd.DataFrame({
         "submit_s": _times(world, n, rng),
-        "u": u,
-        "app": habits.app.to_numpy()[h],
-        "nodes": nodes,
-        "limit_s": limit.astype(np.int64),
-        "base_s": base,
-        "partition": np.where(debug, "debug", "regular"),
-        "qos": np.where(debug, "debug", "normal"),
+        "u": u[:n],
+        "app": habits.app.to_numpy()[h[:n]],
+        "nodes": nodes[:n],
+        "limit_s": limit[:n].astype(np.int64),
+        "base_s": base[:n],
+        "partition": np.where(debug[:n], "debug", "regular"),
+        "qos": np.where(debug[:n], "debug", "normal"),
         "control": False,
-        "fail_frac": np.where(rng.random(n) < users.fail_p.to_numpy()[u], rng.uniform(0.01, 0.6, n), np.nan),
+        "fail_frac": np.where(rng.random(n) < users.fail_p.to_numpy()[u[:n]], rng.uniform(0.01, 0.6, n), np.nan),
         "cancel_run_frac": np.where(rng.random(n) < 0.02, rng.uniform(0.05, 0.9, n), np.nan),
         "cancel_wait_s": np.where(rng.random(n) < 0.03, rng.uniform(1800, 6 * 3600, n), np.nan),
-        "array_size": np.where(rng.random(n) < users.array_p.to_numpy()[u], rng.integers(2, 9, n), 1),
+        "array_size": array_size[:n],
     })
-    jobs["user"] = users.user.to_numpy()[u]
-    jobs["uid"] = users.uid.to_numpy()[u]
-    jobs["account"] = users.account.to_numpy()[u]
-    # An array's tasks are small copies of the job: one node, the same limit.
-    jobs.loc[jobs.array_size > 1, "nodes"] = 1
+    # Some runs are held for the night (sbatch --begin=20:00): submitted in the working day, eligible at 20:00.
+    hour = (jobs.submit_s % 86400) / 3600
+    night = (rng.random(n) < NIGHT_HOLD_P) & (hour >= 9) & (hour < 20)
+    jobs["eligible_s"] = np.where(night, jobs.submit_s - jobs.submit_s % 86400 + 20 * 3600, jobs.submit_s)
+    jobs["user"] = users.user.to_numpy()[jobs.u]
+    jobs["uid"] = users.uid.to_numpy()[jobs.u]
+    jobs["account"] = users.account.to_numpy()[jobs.u]
     return jobs.drop(columns="u")
 
 
@@ -136,7 +148,7 @@ def _control_jobs(world: World, rng: np.random.Generator) -> pd.DataFrame:
         for t in (starts + jitter).astype(np.int64):
             rows.append((t, app, nodes, 7200, float(APPS[app].base_s)))
     jobs = pd.DataFrame(rows, columns=["submit_s", "app", "nodes", "limit_s", "base_s"])
-    jobs = jobs.assign(partition="regular", qos="normal", control=True, fail_frac=np.nan, cancel_run_frac=np.nan,
+    jobs = jobs.assign(eligible_s=jobs.submit_s, partition="regular", qos="normal", control=True, fail_frac=np.nan, cancel_run_frac=np.nan,
                        cancel_wait_s=np.nan, array_size=1, user=CONTROL_USER, uid=CONTROL_UID, account=CONTROL_ACCOUNT)
     return jobs[jobs.submit_s < world.duration_s]
 

@@ -48,6 +48,7 @@ def _job_lines(jobs: pd.DataFrame, hosts_of: list, topo: Topology, world: World,
     mem_g = world.mem_per_node_gib - 16  # what users may request: the node minus the OS reserve
     horizon = world.duration_s
     submit_iso = _iso(jobs.submit_s.to_numpy())
+    eligible_iso = _iso(jobs.eligible_s.to_numpy())
     start_s, end_s = jobs.start_s.to_numpy(), jobs.end_s.to_numpy()
     start_iso, end_iso = _iso(np.maximum(start_s, 0)), _iso(np.maximum(end_s, 0))
     # Slurm keeps an array's still-pending tasks in one record: 456_[3-5].
@@ -80,7 +81,7 @@ def _job_lines(jobs: pd.DataFrame, hosts_of: list, topo: Topology, world: World,
         shown = f"CANCELLED by {job.uid}" if job.cancelled else state
         arr = (str(job.array_job), jid.split("_", 1)[1]) if job.array_job >= 0 else ("", "")
         lines.append("|".join([
-            jid, raw, job.app, job.user, job.account, job.partition, job.qos, submit_iso[i], submit_iso[i], start, end,
+            jid, raw, job.app, job.user, job.account, job.partition, job.qos, submit_iso[i], eligible_iso[i], start, end,
             _duration(elapsed), _duration(job.limit_s), str(n), str(n * C), f"{mem_g}G", req_tres, alloc, nodelist,
             shown, _EXIT[state], "", "", str(job.uid), *arr, CLUSTER]))
         if not (steps and started):
