@@ -222,29 +222,65 @@ def test_counters_only_go_down_at_the_planted_reboots(dump, truth):
             assert (row[counters].to_numpy() < df[counters].max().to_numpy() * 0.01).all()
 
 
-def test_planted_congestion_is_visible_in_stall_counters_before_start(dump, truth, topology):
-    """What a START-horizon feature sees (router stalls per flit in the job's groups over the 30 minutes
-    before start) tracks the planted congestion."""
-    rtr = _ldms(dump, "aries_rtr_mmr")
-    rtr["sec"] = rtr["#Time"].astype(str).str.split(".").str[0].astype(int) - int(EPOCH.timestamp())
-    rtr = rtr.merge(topology[["host", "group"]], left_on="ProducerName", right_on="host").sort_values(["host", "sec"])
-    d = rtr.groupby("host")[["AR_RTR_INQ_PRF_INCOMING_FLIT_VC0", "AR_RTR_INQ_PRF_ROWBUS_STALL_CNT"]].diff()
-    rtr = rtr.assign(flits=d.iloc[:, 0].where(d.iloc[:, 0] >= 0), stalls=d.iloc[:, 1].where(d.iloc[:, 1] >= 0))
-    per_group = rtr.groupby(["group", "sec"])[["flits", "stalls"]].sum()
+def _rates(df: pd.DataFrame, counters: list[str]) -> pd.DataFrame:
+    df = df.assign(sec=df["#Time"].str.split(".").str[0].astype(int) - int(EPOCH.timestamp()))
+    df = df.sort_values(["ProducerName", "sec"])
+    d = df.groupby("ProducerName")[counters].diff()
+    return df.assign(**{f"d_{c}": d[c].where(d[c] >= 0) for c in counters})  # a reset is not a rate
+
+
+@pytest.fixture(scope="module")
+def lookback(dump, sacct, topology) -> pd.DataFrame:
+    """Control jobs that completed, with what START-horizon features see in the 30 minutes before
+    start: router stalls per flit in the job's groups, system-wide Lustre bytes/s, groups spanned."""
+    flit, stall = "AR_RTR_INQ_PRF_INCOMING_FLIT_VC0", "AR_RTR_INQ_PRF_ROWBUS_STALL_CNT"
+    rtr = _rates(_ldms(dump, "aries_rtr_mmr"), [flit, stall])
+    rtr = rtr.merge(topology[["host", "group"]], left_on="ProducerName", right_on="host")
+    per_group = rtr.groupby(["group", "sec"])[[f"d_{flit}", f"d_{stall}"]].sum()
+    lus = _rates(_ldms(dump, "lustre_client"), ["read_bytes", "write_bytes"])
+    io = lus.groupby("sec")[["d_read_bytes", "d_write_bytes"]].sum().sum(axis=1)
     tj = pd.read_csv(dump / "truth_jobs.csv", dtype={"job_id": str})
-    ctrl = tj[tj.control & (tj.start_s >= 1800)]
-    jobs = allocations(pd.read_csv(dump / "sacct.txt", sep="|", dtype=str)).set_index("JobID")
+    ctrl = tj[tj.control & (tj.state == "COMPLETED") & (tj.start_s >= 1800)].copy()
+    nodelist = allocations(sacct).set_index("JobID").NodeList
     group = dict(zip(topology.host, topology.group, strict=True))
-    seen = []
+    stall_ratio, io_rate, spans = [], [], []
     for job_id, start in zip(ctrl.job_id, ctrl.start_s, strict=True):
-        groups = pd.Series([group[h] for h in hostlist.expand_hostlist(jobs.loc[job_id, "NodeList"])]).value_counts()
+        groups = pd.Series([group[h] for h in hostlist.expand_hostlist(nodelist[job_id])]).value_counts()
         ratio = 0.0
         for g, n in groups.items():
             w = per_group.loc[g]
             w = w[(w.index > start - 1800) & (w.index <= start)]
-            ratio += n * w.stalls.sum() / w.flits.sum()
-        seen.append(ratio / groups.sum())
-    assert np.corrcoef(seen, ctrl.congestion)[0, 1] > 0.8
+            ratio += n * w[f"d_{stall}"].sum() / w[f"d_{flit}"].sum()
+        stall_ratio.append(ratio / groups.sum())
+        io_rate.append(io[(io.index > start - 1800) & (io.index <= start)].mean())
+        spans.append(len(groups))
+    return ctrl.assign(stall_ratio=stall_ratio, io_rate=io_rate, spans=spans)
+
+
+def test_planted_causes_are_visible_in_the_counters_before_start(lookback):
+    assert np.corrcoef(lookback.stall_ratio, lookback.congestion)[0, 1] > 0.8
+    assert np.corrcoef(lookback.io_rate, lookback.io_load)[0, 1] > 0.8
+    assert (lookback.spans == lookback.groups_spanned).all()
+
+
+def test_a_model_on_lookback_features_approaches_the_noise_floor(lookback):
+    """Trained on the earlier 80% of control runs, a small model that sees the look-back state comes
+    within 1.5x the oracle's error on the later runs; one that knows only the application does not."""
+    import xgboost as xgb
+
+    data = lookback.sort_values("start_s").assign(app_code=lambda d: d.app.astype("category").cat.codes)
+    cut = int(0.8 * len(data))
+    train, test = data.iloc[:cut], data.iloc[cut:]
+    oracle = np.mean(np.abs(test.runtime_s - test.base_s * test.slowdown))
+
+    def error(features):
+        model = xgb.XGBRegressor(n_estimators=400, max_depth=3, learning_rate=0.05, objective="reg:absoluteerror",
+                                 n_jobs=1, random_state=0)
+        model.fit(train[features], np.log(train.runtime_s))
+        return np.mean(np.abs(np.exp(model.predict(test[features])) - test.runtime_s)) / oracle
+
+    assert error(["app_code", "stall_ratio", "io_rate", "spans"]) < 1.5
+    assert error(["app_code"]) > 2.5
 
 
 def test_topology_is_a_dragonfly(topology, truth):

@@ -69,7 +69,7 @@ class World:
 
 
 PRESETS: dict[str, World] = {
-    "tiny": World("tiny", nodes=64, days=4, sample_s=300, control_every_h=1.5, target_utilisation=0.9,
+    "tiny": World("tiny", nodes=64, days=5, sample_s=300, control_every_h=1.0, target_utilisation=0.9,
                   control_nodes=(("amg", 8), ("milc", 8), ("minivite", 4), ("umt", 8))),
     "default": World("default", nodes=128, days=10, sample_s=600, control_every_h=2.0,
                      control_nodes=(("amg", 16), ("milc", 16), ("minivite", 8), ("umt", 16))),
