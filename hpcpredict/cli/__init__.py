@@ -6,6 +6,7 @@ import typer
 
 from .._version import __version__
 from . import ingest, pipeline, report, serve
+from . import simulate as simulate_cli
 from ._common import STATE
 
 __all__ = ["app", "main"]
@@ -22,6 +23,7 @@ for _verb in ("features", "train", "evaluate", "predict", "explain", "demo"):
     app.command(_verb)(getattr(pipeline, _verb))
 app.command("report")(report.report)
 app.command("serve")(serve.serve)
+app.command("simulate")(simulate_cli.simulate)
 
 
 def _version(value: bool) -> None:
