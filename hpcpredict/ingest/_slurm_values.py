@@ -1,0 +1,173 @@
+"""Vectorised parsers for the value syntaxes of Slurm's ``sacct``: times, durations, memory, TRES.
+
+Each parser takes a pandas Series of strings and returns the parsed Series plus a boolean mask of
+the values it could not read (empty and "not known" words are not errors: they parse to missing),
+so the caller can quarantine the rows with a reason naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "parse_durations",
+    "parse_memory",
+    "parse_times",
+    "parse_tres",
+    "snake_case",
+]
+
+#: Words sacct prints for "no value".
+MISSING_WORDS = frozenset({"", "unknown", "none", "n/a", "invalid"})
+_UNITS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
+_DURATION = re.compile(
+    r"^(?:(?P<d>\d+)-)?(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:\.\d+)?)$"
+)
+_MEMORY = r"^(?P<v>\d+(?:\.\d+)?)(?P<u>[KMGTPE]?)(?P<per>[nc]?)$"
+
+
+def _missing(values: pd.Series) -> pd.Series:
+    return values.isna() | values.str.strip().str.lower().isin(MISSING_WORDS)
+
+
+def parse_times(values: pd.Series, *, tz: str = "UTC") -> tuple[pd.Series, pd.Series]:
+    """Parse sacct times: ISO ``2023-01-05T10:00:00``, epoch seconds, ``Unknown``/``None``.
+
+    ISO values are wall-clock times in ``tz`` (sacct prints local time); epoch seconds are
+    absolute. Returns UTC times and the mask of unreadable values.
+
+    Examples
+    --------
+    >>> t, bad = parse_times(pd.Series(["2023-01-05T10:00:00", "1672912800", "Unknown", "soon"]))
+    >>> [str(x) for x in t], list(bad)
+    (['2023-01-05 10:00:00+00:00', '2023-01-05 10:00:00+00:00', 'NaT', 'NaT'], [False, False, False, True])
+    """
+    values = values.astype("string").str.strip()
+    missing = _missing(values)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    epoch = values.str.fullmatch(r"\d{1,11}").fillna(False) & ~missing
+    if epoch.any():
+        out[epoch] = pd.to_datetime(values[epoch].astype("int64"), unit="s", utc=True)
+    iso = ~missing & ~epoch
+    bad = pd.Series(False, index=values.index)
+    if iso.any():
+        parsed = pd.to_datetime(values[iso], format="ISO8601", errors="coerce")
+        if parsed.dt.tz is None:
+            parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        out[iso] = parsed.dt.tz_convert("UTC")
+        bad[iso] = parsed.isna()
+    return out, bad
+
+
+def parse_durations(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse sacct durations into seconds: ``D-HH:MM:SS``, ``HH:MM:SS``, ``MM:SS``, ``MM:SS.mmm``.
+
+    ``UNLIMITED``, ``Partition_Limit``, ``Unknown``, ``INVALID`` and empty values are missing
+    (not errors); plain integers are taken as minutes, as Slurm does for ``--time``.
+
+    Examples
+    --------
+    >>> s, bad = parse_durations(pd.Series(["1-02:03:04", "02:03:04", "03:04", "00:01.500", "UNLIMITED", "x"]))
+    >>> list(s), list(bad)
+    ([93784.0, 7384.0, 184.0, 1.5, nan, nan], [False, False, False, False, False, True])
+    """
+    values = values.astype("string").str.strip()
+    missing = _missing(values) | values.str.lower().isin(["unlimited", "partition_limit"])
+    parts = values.str.extract(_DURATION)
+    seconds = (
+        parts["d"].astype("float64").fillna(0) * 86400
+        + parts["h"].astype("float64").fillna(0) * 3600
+        + parts["m"].astype("float64") * 60
+        + parts["s"].astype("float64")
+    )
+    minutes = values.str.fullmatch(r"\d+").fillna(False)
+    seconds = seconds.where(~minutes, pd.to_numeric(values.where(minutes), errors="coerce") * 60)
+    seconds = seconds.where(~missing).astype("float64")
+    bad = seconds.isna() & ~missing
+    return seconds, bad.astype(bool)
+
+
+def parse_memory(
+    values: pd.Series,
+    *,
+    default_unit: str = "",
+    nodes: pd.Series | None = None,
+    cpus: pd.Series | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """Parse memory sizes into bytes: ``4000M``, ``4G``, ``2T``, ``1234K``, per-node ``Mn``, per-CPU ``Mc``.
+
+    Units are powers of 1024 as in Slurm. A value without a unit is in ``default_unit`` (Slurm
+    prints requests in megabytes, usage figures in bytes). Per-node and per-CPU amounts are
+    multiplied by ``nodes`` and ``cpus`` into the job's total; when that count is unknown the
+    total is missing.
+
+    Examples
+    --------
+    >>> b, bad = parse_memory(pd.Series(["4000M", "4G", "2Mc", "1Gn", "16?"]),
+    ...                       nodes=pd.Series([1, 1, 1, 2, 1]), cpus=pd.Series([1, 1, 4, 8, 1]))
+    >>> list(b), list(bad)
+    ([4194304000.0, 4294967296.0, 8388608.0, 2147483648.0, nan], [False, False, False, False, True])
+    """
+    values = values.astype("string").str.strip()
+    missing = _missing(values)
+    parts = values.str.extract(_MEMORY)
+    unit = parts["u"].fillna("").where(parts["u"].fillna("") != "", default_unit)
+    power = unit.map(_UNITS).astype("float64")
+    amount = parts["v"].astype("float64") * np.power(1024.0, power)
+    per = parts["per"].fillna("")
+    if nodes is not None:
+        amount = amount.where(per != "n", amount * pd.to_numeric(nodes, errors="coerce").astype("float64"))
+    if cpus is not None:
+        amount = amount.where(per != "c", amount * pd.to_numeric(cpus, errors="coerce").astype("float64"))
+    amount = amount.where(~missing).astype("float64")
+    bad = parts["v"].isna() & ~missing
+    return amount, bad.astype(bool)
+
+
+#: TRES keys turned into columns: key → (column suffix, is memory).
+TRES_KEYS = {"cpu": ("tres_cpus", False), "mem": ("tres_mem_bytes", True), "node": ("tres_nodes", False),
+             "billing": ("billing", False), "gres/gpu": ("gpus", False), "energy": ("energy_j", False)}
+
+
+def parse_tres(values: pd.Series, prefix: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Split TRES strings (``billing=4,cpu=4,mem=16G,node=1,gres/gpu=2``) into columns.
+
+    Columns are ``{prefix}_tres_cpus``, ``{prefix}_tres_mem_bytes``, ``{prefix}_tres_nodes``, ``{prefix}_billing``,
+    ``{prefix}_gpus`` (typed GPUs such as ``gres/gpu:a100=2`` are summed into it) and
+    ``{prefix}_energy_j``.
+
+    Examples
+    --------
+    >>> cols, bad = parse_tres(pd.Series(["billing=4,cpu=4,mem=16G,node=1,gres/gpu=2", ""]), "req")
+    >>> cols.loc[0, ["req_tres_cpus", "req_tres_mem_bytes", "req_gpus"]].tolist(), list(bad)
+    ([4.0, 17179869184.0, 2.0], [False, False])
+    """
+    values = values.astype("string").fillna("").str.strip()
+    out = pd.DataFrame(index=values.index)
+    bad = pd.Series(False, index=values.index)
+    for key, (suffix, is_memory) in TRES_KEYS.items():
+        raw = values.str.extract(rf"(?:^|,){re.escape(key)}=([^,]*)", expand=False)
+        if is_memory:
+            parsed, wrong = parse_memory(raw, default_unit="M")
+        else:
+            parsed = pd.to_numeric(raw, errors="coerce").astype("float64")
+            wrong = parsed.isna() & raw.notna()
+        if key == "gres/gpu":
+            typed = values.str.extractall(r"(?:^|,)gres/gpu:[^=,]+=(\d+)")
+            if len(typed):
+                sums = typed[0].astype("float64").groupby(level=0).sum()
+                parsed = parsed.where(parsed.notna(), sums.reindex(values.index))
+        out[f"{prefix}_{suffix}"] = parsed
+        bad |= wrong.fillna(False).astype(bool)
+    return out, bad
+
+
+def snake_case(name: str) -> str:
+    """``MaxDiskRead`` → ``max_disk_read``; ``AllocTRES`` → ``alloc_tres``; ``TRESUsageInTot`` → ``tres_usage_in_tot``."""
+    name = re.sub(r"[^0-9A-Za-z]+", "_", name.strip())
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return name.strip("_").lower() or "column"
