@@ -224,14 +224,18 @@ def _fold(frame, raw, path, stats: StreamStats, seen, *, tz, cluster, strict):
     stats.duplicate_records += int(already.sum())
     is_step = ids.str.contains(".", regex=False).to_numpy()
     live = ~already & ~empty_id.to_numpy()
+    # A job's second allocation line starts a repeated record (concatenated dumps): it and the
+    # steps after it are duplicates, merged into the first record.
+    copy = pd.Series(~is_step).groupby(hashes).cumsum().to_numpy()
+    repeated = live & (copy >= 2)
+    stats.duplicate_records += int(repeated.sum())
+    live &= ~repeated
     # The job's line: its allocation line, else (a dump cut mid-job) its first step line.
     order = np.where(is_step, 1, 0)
     cand = pd.DataFrame({"h": hashes, "o": order, "i": np.arange(len(frame))})[live]
     first = cand.sort_values(["h", "o", "i"], kind="stable").drop_duplicates("h")["i"].to_numpy()
     is_job = np.zeros(len(frame), dtype=bool)
     is_job[first] = True
-    repeated_alloc = live & ~is_step & ~is_job
-    stats.duplicate_records += int(repeated_alloc.sum())
     jobs = frame[is_job].copy()
     jobs["_hash"] = hashes[is_job]
     jobs["_raw"] = [raw[i] for i in np.flatnonzero(is_job)]
