@@ -2,9 +2,6 @@
 
 import csv
 import gzip
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
 
@@ -223,18 +220,22 @@ def test_failed_stream_leaves_no_output(tmp_path):
 
 
 def test_cli_prints_counts_and_exits_2_on_a_wrong_header(tmp_path):
+    from typer.testing import CliRunner
+
+    from hpcpredict.cli import app
+
+    runner = CliRunner()
     out = tmp_path / "jobs.parquet"
-    ok = subprocess.run([sys.executable, "-m", "hpcpredict", "ingest", "sacct", str(FIXTURE), "-o", str(out)],
-                        capture_output=True, text=True)
-    assert ok.returncode == 0 and "14 records: 8 jobs" in ok.stderr and "6 duplicates merged" in ok.stderr
+    ok = runner.invoke(app, ["ingest", "sacct", str(FIXTURE), "-o", str(out), "--tz", "UTC"])
+    assert ok.exit_code == 0 and "14 records: 8 jobs" in ok.output and "6 duplicates merged" in ok.output
+    assert len(pd.read_parquet(out)) == 8
     bad = tmp_path / "x.txt"
     bad.write_text("hello|world\n1|2\n")
-    err = subprocess.run([sys.executable, "-m", "hpcpredict", "ingest", "sacct", str(bad), "-o", str(out)],
-                         capture_output=True, text=True)
-    assert err.returncode == 2
-    assert err.stderr.strip().splitlines() == [
+    err = runner.invoke(app, ["ingest", "sacct", str(bad), "-o", str(tmp_path / "other.parquet")])
+    assert err.exit_code == 2
+    assert " ".join(err.output.split()) == (
         f"error: {bad}:1: not a sacct dump: the header line should name JobID or JobIDRaw, found 'hello|world'"
-    ]
+    )
 
 
 def test_parse_times_rejects_garbage_and_reads_offsets():

@@ -15,7 +15,7 @@ from .pbs import read_pbs
 from .result import IngestResult, Quarantine, StreamStats, quarantine_path, write_ingest_result, write_stream
 from .slurm import read_sacct, stream_sacct
 from .swf import read_swf
-from .table import read_table
+from .table import PRESETS, read_table
 
 __all__ = [
     "READERS",
@@ -28,6 +28,7 @@ __all__ = [
     "read_sacct",
     "read_swf",
     "read_table",
+    "PRESETS",
     "write_ingest_result",
 ]
 
