@@ -112,6 +112,9 @@ def iter_chunks(path: Path, header: Header, *, chunk_lines: int) -> Iterator[Tex
                 if not line.strip() or line == header_bytes:
                     continue  # blank lines, and the header repeated by a concatenated dump
                 n_read += 1
+                if b"\r" in line:  # a lone carriage return would split the line in two
+                    bad.append((lineno, _text(line), "carriage return inside the line"))
+                    continue
                 if header.trailing:
                     if not line.endswith(sep):
                         bad.append((lineno, _text(line), "expected a trailing '|' (sacct --parsable)"))
