@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..errors import InputFileError
+from ._slurm_values import TEXT
 
 __all__ = ["Header", "TextChunk", "iter_chunks", "open_binary", "read_header"]
 
@@ -63,7 +64,10 @@ def _split_header(text: str) -> tuple[list[str], str, bool]:
         trailing = text.endswith("|")
         names = (text[:-1] if trailing else text).split("|")
         return [n.strip() for n in names], "|", trailing
-    names = next(csv.reader([text]))
+    try:
+        names = next(csv.reader([text]))
+    except csv.Error:  # e.g. a lone carriage return: not a header anyway, the caller says so
+        names = text.split(",")
     return [n.strip() for n in names], ",", False
 
 
@@ -162,7 +166,7 @@ def _make_chunk(path, header: Header, good, numbers, bad, n_read, n_bytes) -> Te
 
 def _parse_pipe(lines: list[str], names: list[str]) -> pd.DataFrame:
     if not lines:
-        return pd.DataFrame({n: pd.Series(dtype="string") for n in names})
+        return pd.DataFrame({n: pd.Series(dtype=TEXT) for n in names})
     data = ("\n".join(lines) + "\n").encode()
     table = pacsv.read_csv(
         io.BytesIO(data),
@@ -174,7 +178,7 @@ def _parse_pipe(lines: list[str], names: list[str]) -> pd.DataFrame:
             quoted_strings_can_be_null=False,
         ),
     )
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+    frame = table.to_pandas(types_mapper={pa.string(): TEXT}.get)
     frame.columns = names
     return frame
 
@@ -193,8 +197,8 @@ def _parse_csv(lines, numbers, names, bad):
         rows.append(fields)
         kept_lines.append(line)
         kept_numbers.append(number)
-    frame = pd.DataFrame(rows, columns=names, dtype="string") if rows else pd.DataFrame(
-        {n: pd.Series(dtype="string") for n in names}
+    frame = pd.DataFrame(rows, columns=names, dtype=TEXT) if rows else pd.DataFrame(
+        {n: pd.Series(dtype=TEXT) for n in names}
     )
     return frame, kept_lines, kept_numbers
 

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "TEXT",
+    "as_text",
     "parse_durations",
     "parse_memory",
     "parse_times",
@@ -27,6 +29,38 @@ _DURATION = re.compile(
     r"^(?:(?P<d>\d+)-)?(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:\.\d+)?)$"
 )
 _MEMORY = r"^(?P<v>\d+(?:\.\d+)?)(?P<u>[KMGTPE]?)(?P<per>[nc]?)$"
+
+
+#: Strings backed by Arrow: regular expressions run in Arrow's C++ kernels, not per value in Python.
+TEXT = pd.StringDtype("pyarrow")
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """``values`` as Arrow-backed strings (a no-op when they already are)."""
+    return values if values.dtype == TEXT else values.astype(TEXT)
+
+
+def extract(values: pd.Series, pattern: str) -> pd.DataFrame:
+    """Named groups of ``pattern`` (RE2 syntax) as string columns; null where it does not match
+    and where a group matched nothing (Arrow gives "" for an optional group left out).
+
+    pandas falls back to a per-value Python loop for ``str.extract`` on Arrow strings; this runs
+    in Arrow's regex kernel.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(as_text(values))
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    result = pc.extract_regex(arr, pattern)
+    mapper = {pa.string(): TEXT, pa.large_string(): TEXT}.get
+    columns = {}
+    for i, f in enumerate(result.type):
+        field = result.field(i)
+        field = pc.if_else(pc.equal(field, ""), pa.scalar(None, field.type), field)
+        columns[f.name] = field.to_pandas(types_mapper=mapper)
+    return pd.DataFrame(columns).set_axis(values.index)
 
 
 def _missing(values: pd.Series) -> pd.Series:
@@ -45,7 +79,7 @@ def parse_times(values: pd.Series, *, tz: str = "UTC") -> tuple[pd.Series, pd.Se
     >>> [str(x) for x in t], list(bad)
     (['2023-01-05 10:00:00+00:00', '2023-01-05 10:00:00+00:00', 'NaT', 'NaT'], [False, False, False, True])
     """
-    values = values.astype("string").str.strip()
+    values = as_text(values).str.strip()
     missing = _missing(values)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     epoch = values.str.fullmatch(r"\d{1,11}").fillna(False) & ~missing
@@ -74,9 +108,9 @@ def parse_durations(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> list(s), list(bad)
     ([93784.0, 7384.0, 184.0, 1.5, nan, nan], [False, False, False, False, False, True])
     """
-    values = values.astype("string").str.strip()
+    values = as_text(values).str.strip()
     missing = _missing(values) | values.str.lower().isin(["unlimited", "partition_limit"])
-    parts = values.str.extract(_DURATION)
+    parts = extract(values, _DURATION.pattern)
     seconds = (
         parts["d"].astype("float64").fillna(0) * 86400
         + parts["h"].astype("float64").fillna(0) * 3600
@@ -111,9 +145,9 @@ def parse_memory(
     >>> list(b), list(bad)
     ([4194304000.0, 4294967296.0, 8388608.0, 2147483648.0, nan], [False, False, False, False, True])
     """
-    values = values.astype("string").str.strip()
+    values = as_text(values).str.strip()
     missing = _missing(values)
-    parts = values.str.extract(_MEMORY)
+    parts = extract(values, _MEMORY)
     unit = parts["u"].fillna("").where(parts["u"].fillna("") != "", default_unit)
     power = unit.map(_UNITS).astype("float64")
     amount = parts["v"].astype("float64") * np.power(1024.0, power)
@@ -145,17 +179,17 @@ def parse_tres(values: pd.Series, prefix: str) -> tuple[pd.DataFrame, pd.Series]
     >>> cols.loc[0, ["req_tres_cpus", "req_tres_mem_bytes", "req_gpus"]].tolist(), list(bad)
     ([4.0, 17179869184.0, 2.0], [False, False])
     """
-    values = values.astype("string").fillna("").str.strip()
+    values = as_text(values).fillna("").str.strip()
     out = pd.DataFrame(index=values.index)
     bad = pd.Series(False, index=values.index)
     for key, (suffix, is_memory) in TRES_KEYS.items():
-        raw = values.str.extract(rf"(?:^|,){re.escape(key)}=([^,]*)", expand=False)
+        raw = extract(values, rf"(?:^|,){re.escape(key)}=(?P<v>[^,]*)")["v"]
         if is_memory:
             parsed, wrong = parse_memory(raw, default_unit="M")
         else:
             parsed = pd.to_numeric(raw, errors="coerce").astype("float64")
             wrong = parsed.isna() & raw.notna()
-        if key == "gres/gpu":
+        if key == "gres/gpu" and values.str.contains("gres/gpu:", regex=False).any():
             typed = values.str.extractall(r"(?:^|,)gres/gpu:[^=,]+=(\d+)")
             if len(typed):
                 sums = typed[0].astype("float64").groupby(level=0).sum()

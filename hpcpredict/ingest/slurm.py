@@ -29,7 +29,7 @@ from ..errors import InputFileError
 from ..progress import progress
 from ..schema import JOB_COLUMNS, conform_jobs, normalise_state
 from ._chunks import Header, file_size, iter_chunks, read_header
-from ._slurm_values import parse_durations, parse_memory, parse_times, parse_tres, snake_case
+from ._slurm_values import extract, parse_durations, parse_memory, parse_times, parse_tres, snake_case
 from .result import IngestResult, StreamStats
 
 __all__ = ["SACCT_FIELDS", "read_sacct", "stream_sacct"]
@@ -196,13 +196,14 @@ def _split_last_job(frame: pd.DataFrame, raw: list[str]):
         return frame, raw, None, []
     keys = _job_keys(frame["job_id"])
     last = keys.iloc[-1]
-    tail = int((keys.iloc[::-1] == last).cummin().sum())
+    same = (keys.to_numpy(dtype=object, na_value="")[::-1] == last)
+    tail = int(np.minimum.accumulate(same).sum())
     cut = len(frame) - tail
     return frame.iloc[:cut], raw[:cut], frame.iloc[cut:].reset_index(drop=True), raw[cut:]
 
 
 def _job_keys(job_ids: pd.Series) -> pd.Series:
-    return job_ids.fillna("").str.strip().str.split(".", n=1).str[0]
+    return extract(job_ids.fillna("").str.strip(), r"^(?P<k>[^.]*)")["k"]
 
 
 def _fold(frame, raw, path, stats: StreamStats, seen, *, tz, cluster, strict):
@@ -265,7 +266,7 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
         if mask.any():
             reasons[mask] = [f"field {field!r}: cannot read {v!r}" for v in values[mask]]
 
-    out = jobs.copy()
+    out = {c: jobs[c] for c in jobs.columns}  # a dict: setting many DataFrame columns one by one is slow
     out["job_id"] = jobs["job_id"].str.strip()
     if cluster is not None:
         out["cluster"] = cluster
@@ -298,7 +299,7 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
     for col, prefix in (("req_tres", "req"), ("alloc_tres", "alloc")):
         if col in jobs:
             parsed, bad = parse_tres(jobs[col], prefix)
-            out[parsed.columns] = parsed
+            out.update({c: parsed[c] for c in parsed.columns})
             fail(bad, col, jobs[col])
     for col, tres in (("req_cpus", "req_tres_cpus"), ("req_nodes", "req_tres_nodes"), ("alloc_cpus", "alloc_tres_cpus"),
                       ("alloc_nodes", "alloc_tres_nodes"), ("req_mem_bytes", "req_tres_mem_bytes")):
@@ -317,18 +318,18 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
         uniques = pd.unique(out["state_raw"].fillna(""))
         out["state"] = out["state_raw"].fillna("").map({u: normalise_state(u) for u in uniques}).astype("string")
     if "exit_code" in jobs:
-        parts = jobs["exit_code"].str.strip().str.extract(r"^(-?\d+)(?::(\d+))?$")
-        out["exit_code"] = pd.to_numeric(parts[0], errors="coerce").astype("Int64")
-        out["exit_signal"] = pd.to_numeric(parts[1], errors="coerce").astype("Int64")
-        fail(parts[0].isna() & (jobs["exit_code"].str.strip() != ""), "ExitCode", jobs["exit_code"])
+        parts = extract(jobs["exit_code"].str.strip(), r"^(?P<code>-?\d+)(?::(?P<signal>\d+))?$")
+        out["exit_code"] = pd.to_numeric(parts["code"], errors="coerce").astype("Int64")
+        out["exit_signal"] = pd.to_numeric(parts["signal"], errors="coerce").astype("Int64")
+        fail(parts["code"].isna() & (jobs["exit_code"].str.strip() != ""), "ExitCode", jobs["exit_code"])
     ids = out["job_id"]
-    array = ids.str.extract(r"^(\d+)_(\[[^\]]*\]|\d+)$")
-    out["array_job_id"], out["array_task_id"] = array[0].astype("string"), array[1].astype("string")
-    het = ids.str.extract(r"^(\d+)\+(\d+)$")
-    out["het_job_id"] = het[0].astype("string")
-    out["het_job_offset"] = pd.to_numeric(het[1], errors="coerce").astype("Int64")
-    out["source"] = "sacct"
-    return out, reasons
+    array = extract(ids, r"^(?P<job>\d+)_(?P<task>\[[^\]]*\]|\d+)$")
+    out["array_job_id"], out["array_task_id"] = array["job"].astype("string"), array["task"].astype("string")
+    het = extract(ids, r"^(?P<job>\d+)\+(?P<offset>\d+)$")
+    out["het_job_id"] = het["job"].astype("string")
+    out["het_job_offset"] = pd.to_numeric(het["offset"], errors="coerce").astype("Int64")
+    out["source"] = pd.Series("sacct", index=jobs.index, dtype="string")
+    return pd.DataFrame(out, index=jobs.index), reasons
 
 
 @lru_cache(maxsize=65536)
