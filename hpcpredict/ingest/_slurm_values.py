@@ -15,6 +15,8 @@ import pandas as pd
 __all__ = [
     "TEXT",
     "as_text",
+    "extract",
+    "numbers",
     "parse_durations",
     "parse_memory",
     "parse_times",
@@ -61,6 +63,29 @@ def extract(values: pd.Series, pattern: str) -> pd.DataFrame:
         field = pc.if_else(pc.equal(field, ""), pa.scalar(None, field.type), field)
         columns[f.name] = field.to_pandas(types_mapper=mapper)
     return pd.DataFrame(columns).set_axis(values.index)
+
+
+_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+
+
+def numbers(values: pd.Series) -> pd.Series:
+    """Strings to float64 (NaN where empty or not a number), in Arrow kernels.
+
+    Examples
+    --------
+    >>> numbers(pd.Series(["1", " 2.5", "", "x", "1e3"])).tolist()
+    [1.0, 2.5, nan, nan, 1000.0]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(as_text(values))
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    valid = pc.match_substring_regex(arr, _NUMBER)
+    cleaned = pc.if_else(valid, pc.utf8_trim_whitespace(arr), pa.scalar(None, arr.type))
+    out = pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False)
+    return pd.Series(out, index=values.index, dtype="float64")
 
 
 def _missing(values: pd.Series) -> pd.Series:
@@ -112,13 +137,13 @@ def parse_durations(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     missing = _missing(values) | values.str.lower().isin(["unlimited", "partition_limit"])
     parts = extract(values, _DURATION.pattern)
     seconds = (
-        parts["d"].astype("float64").fillna(0) * 86400
-        + parts["h"].astype("float64").fillna(0) * 3600
-        + parts["m"].astype("float64") * 60
-        + parts["s"].astype("float64")
+        numbers(parts["d"]).fillna(0) * 86400
+        + numbers(parts["h"]).fillna(0) * 3600
+        + numbers(parts["m"]) * 60
+        + numbers(parts["s"])
     )
-    minutes = values.str.fullmatch(r"\d+").fillna(False)
-    seconds = seconds.where(~minutes, pd.to_numeric(values.where(minutes), errors="coerce") * 60)
+    plain = numbers(values)  # plain integers are minutes
+    seconds = seconds.where(plain.isna(), plain * 60)
     seconds = seconds.where(~missing).astype("float64")
     bad = seconds.isna() & ~missing
     return seconds, bad.astype(bool)
@@ -150,7 +175,7 @@ def parse_memory(
     parts = extract(values, _MEMORY)
     unit = parts["u"].fillna("").where(parts["u"].fillna("") != "", default_unit)
     power = unit.map(_UNITS).astype("float64")
-    amount = parts["v"].astype("float64") * np.power(1024.0, power)
+    amount = numbers(parts["v"]) * np.power(1024.0, power)
     per = parts["per"].fillna("")
     if nodes is not None:
         amount = amount.where(per != "n", amount * pd.to_numeric(nodes, errors="coerce").astype("float64"))
@@ -179,24 +204,45 @@ def parse_tres(values: pd.Series, prefix: str) -> tuple[pd.DataFrame, pd.Series]
     >>> cols.loc[0, ["req_tres_cpus", "req_tres_mem_bytes", "req_gpus"]].tolist(), list(bad)
     ([4.0, 17179869184.0, 2.0], [False, False])
     """
-    values = as_text(values).fillna("").str.strip()
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(as_text(values).fillna(""))
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    # One pass over all strings: split into key=value items, then pick the wanted keys.
+    items = pc.split_pattern(arr, ",")
+    rows = pc.list_parent_indices(items).to_numpy()
+    pairs = pc.split_pattern(pc.utf8_trim_whitespace(pc.list_flatten(items)), "=", max_splits=1)
+    keys = pc.list_element(pairs, 0)
+    has_value = pc.greater_equal(pc.list_value_length(pairs), 2).to_numpy(zero_copy_only=False)
+    found = np.full(len(keys), None, dtype=object)
+    found[has_value] = pc.list_flatten(pc.list_slice(pairs, 1, 2)).to_numpy(zero_copy_only=False)
+    key_text = keys.to_numpy(zero_copy_only=False).astype(object)
+    value_series = pd.Series(found, dtype=TEXT)
+    n = len(values)
     out = pd.DataFrame(index=values.index)
-    bad = pd.Series(False, index=values.index)
+    bad = np.zeros(n, dtype=bool)
     for key, (suffix, is_memory) in TRES_KEYS.items():
-        raw = extract(values, rf"(?:^|,){re.escape(key)}=(?P<v>[^,]*)")["v"]
+        where = key_text == key
+        raw = value_series[where]
         if is_memory:
             parsed, wrong = parse_memory(raw, default_unit="M")
         else:
-            parsed = pd.to_numeric(raw, errors="coerce").astype("float64")
-            wrong = parsed.isna() & raw.notna()
-        if key == "gres/gpu" and values.str.contains("gres/gpu:", regex=False).any():
-            typed = values.str.extractall(r"(?:^|,)gres/gpu:[^=,]+=(\d+)")
-            if len(typed):
-                sums = typed[0].astype("float64").groupby(level=0).sum()
-                parsed = parsed.where(parsed.notna(), sums.reindex(values.index))
-        out[f"{prefix}_{suffix}"] = parsed
-        bad |= wrong.fillna(False).astype(bool)
-    return out, bad
+            parsed = numbers(raw)
+            wrong = parsed.isna()
+        column = np.full(n, np.nan)
+        column[rows[where]] = parsed.to_numpy(dtype="float64")
+        bad[rows[where][wrong.to_numpy(dtype=bool)]] = True
+        if key == "gres/gpu":
+            typed = np.char.startswith(key_text.astype(str), "gres/gpu:") if len(key_text) else np.zeros(0, bool)
+            if typed.any():
+                counts = numbers(value_series[typed]).fillna(0).to_numpy()
+                sums = np.bincount(rows[typed], weights=counts, minlength=n)
+                has = np.bincount(rows[typed], minlength=n) > 0
+                column = np.where(np.isnan(column) & has, sums, column)
+        out[f"{prefix}_{suffix}"] = column
+    return out, pd.Series(bad, index=values.index)
 
 
 def snake_case(name: str) -> str:

@@ -28,8 +28,8 @@ import pandas as pd
 from ..errors import InputFileError
 from ..progress import progress
 from ..schema import JOB_COLUMNS, conform_jobs, normalise_state
-from ._chunks import Header, file_size, iter_chunks, read_header
-from ._slurm_values import extract, parse_durations, parse_memory, parse_times, parse_tres, snake_case
+from ._chunks import Header, RawLines, file_size, iter_chunks, read_header
+from ._slurm_values import extract, numbers, parse_durations, parse_memory, parse_times, parse_tres, snake_case
 from .result import IngestResult, StreamStats
 
 __all__ = ["SACCT_FIELDS", "read_sacct", "stream_sacct"]
@@ -146,7 +146,7 @@ def stream_sacct(
         for path, header in zip(paths, headers):
             names = _column_names(header.names)
             carry: pd.DataFrame | None = None
-            carry_raw: list[str] = []
+            carry_raw = RawLines([])
             for chunk in iter_chunks(path, header, chunk_lines=chunk_lines):
                 advance(chunk.bytes_read)
                 stats.lines_read += chunk.lines_read
@@ -193,7 +193,7 @@ def _extra_columns(headers: list[Header]) -> list[str]:
 def _split_last_job(frame: pd.DataFrame, raw: list[str]):
     """Hold back the lines of the last job: its steps may continue in the next block."""
     if not len(frame) or "job_id" not in frame:
-        return frame, raw, None, []
+        return frame, raw, None, RawLines([])
     keys = _job_keys(frame["job_id"])
     last = keys.iloc[-1]
     same = (keys.to_numpy(dtype=object, na_value="")[::-1] == last)
@@ -239,13 +239,14 @@ def _fold(frame, raw, path, stats: StreamStats, seen, *, tz, cluster, strict):
     is_job[first] = True
     jobs = frame[is_job].copy()
     jobs["_hash"] = hashes[is_job]
-    jobs["_raw"] = [raw[i] for i in np.flatnonzero(is_job)]
+    jobs["_pos"] = np.flatnonzero(is_job)  # raw text is decoded only for the rows quarantined
     jobs, reasons = _parse_jobs(jobs, tz=tz, cluster=cluster)
     bad = reasons.notna()
     if strict and bad.any():
         i = bad.to_numpy().nonzero()[0][0]
         raise InputFileError(path, reasons.iloc[i], line=int(jobs["_line"].iloc[i]))
-    stats.add_quarantine(path, list(zip(jobs.loc[bad, "_line"].astype(int), jobs.loc[bad, "_raw"], reasons[bad])))
+    stats.add_quarantine(path, [(int(line), raw[int(pos)], reason) for line, pos, reason
+                                in zip(jobs.loc[bad, "_line"], jobs.loc[bad, "_pos"], reasons[bad])])
     bad_hashes = jobs.loc[bad, "_hash"].to_numpy()
     jobs = jobs[~bad]
     # Steps of a quarantined job go to the quarantine too: nothing of it is counted as written.
@@ -255,7 +256,7 @@ def _fold(frame, raw, path, stats: StreamStats, seen, *, tz, cluster, strict):
     stats.steps_folded += int((steps & ~orphan).sum())
     jobs = _add_step_figures(jobs, frame[live & ~orphan], hashes[live & ~orphan])
     seen = np.union1d(seen, jobs["_hash"].to_numpy(dtype=np.uint64))
-    return jobs.drop(columns=["_hash", "_raw", "_line"]), seen
+    return jobs.drop(columns=["_hash", "_pos", "_line"]), seen
 
 
 def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd.DataFrame, pd.Series]:
@@ -277,8 +278,9 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
     for col in _COUNTS:
         if col in jobs:
             text = jobs[col].str.strip()
-            out[col] = pd.to_numeric(text.where(text != ""), errors="coerce").astype("Float64").round().astype("Int64")
-            fail(out[col].isna() & (text != ""), col, jobs[col])
+            value = numbers(text)
+            out[col] = value.round().astype("Int64")
+            fail(value.isna() & (text != "").to_numpy(dtype=bool, na_value=False), col, jobs[col])
     for col in _DURATIONS:
         if col in jobs:
             out[col], bad = parse_durations(jobs[col])
@@ -319,15 +321,15 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
         out["state"] = out["state_raw"].fillna("").map({u: normalise_state(u) for u in uniques}).astype("string")
     if "exit_code" in jobs:
         parts = extract(jobs["exit_code"].str.strip(), r"^(?P<code>-?\d+)(?::(?P<signal>\d+))?$")
-        out["exit_code"] = pd.to_numeric(parts["code"], errors="coerce").astype("Int64")
-        out["exit_signal"] = pd.to_numeric(parts["signal"], errors="coerce").astype("Int64")
+        out["exit_code"] = numbers(parts["code"]).astype("Int64")
+        out["exit_signal"] = numbers(parts["signal"]).astype("Int64")
         fail(parts["code"].isna() & (jobs["exit_code"].str.strip() != ""), "ExitCode", jobs["exit_code"])
     ids = out["job_id"]
     array = extract(ids, r"^(?P<job>\d+)_(?P<task>\[[^\]]*\]|\d+)$")
     out["array_job_id"], out["array_task_id"] = array["job"].astype("string"), array["task"].astype("string")
     het = extract(ids, r"^(?P<job>\d+)\+(?P<offset>\d+)$")
     out["het_job_id"] = het["job"].astype("string")
-    out["het_job_offset"] = pd.to_numeric(het["offset"], errors="coerce").astype("Int64")
+    out["het_job_offset"] = numbers(het["offset"]).astype("Int64")
     out["source"] = pd.Series("sacct", index=jobs.index, dtype="string")
     return pd.DataFrame(out, index=jobs.index), reasons
 
