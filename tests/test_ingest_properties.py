@@ -103,3 +103,35 @@ def test_table_with_random_cells_never_raises_anything_else_and_reconciles(edits
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     _check(read_table, out.getvalue(), suffix=".csv", preset="nrel-eagle")
+
+
+@st.composite
+def _hostlists(draw):
+    groups = []
+    for _ in range(draw(st.integers(1, 3))):
+        prefix = draw(st.sampled_from(["nid", "node", "gpu", "c", "r1n"]))
+        if draw(st.booleans()):
+            groups.append(prefix + str(draw(st.integers(0, 99))))
+            continue
+        width = draw(st.integers(1, 5))
+        ranges = []
+        for _ in range(draw(st.integers(1, 3))):
+            lo = draw(st.integers(0, 200))
+            hi = lo + draw(st.integers(0, 20))
+            ranges.append(f"{lo:0{width}d}" + (f"-{hi:0{width}d}" if hi > lo else ""))
+        groups.append(f"{prefix}[{','.join(ranges)}]")
+    return ",".join(groups)
+
+
+@SETTINGS
+@given(st.one_of(_hostlists(), NOISE))
+def test_fast_hostlist_expansion_agrees_with_python_hostlist(text):
+    import hostlist
+
+    from hpcpredict.ingest.slurm import _expand_cached
+
+    try:
+        expected = tuple(hostlist.expand_hostlist(text))
+    except (hostlist.BadHostlist, ValueError, IndexError):
+        expected = None
+    assert _expand_cached(text) == expected

@@ -17,6 +17,7 @@ blocks into one :class:`IngestResult`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -334,8 +335,47 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
     return pd.DataFrame(out, index=jobs.index), reasons
 
 
+_SIMPLE_HOSTLIST = re.compile(r"([A-Za-z][\w.-]*?)\[([\d,-]+)\]")
+_RANGE = re.compile(r"(\d+)(?:-(\d+))?")
+
+
+def _expand_simple(text: str) -> list[str] | None:
+    """``prefix[ranges]``, comma-separated: the forms Slurm prints, expanded ~10x faster than
+    python-hostlist's general parser (which gets every other form). None when not this form."""
+    if "[" not in text and "]" not in text:
+        return [h for h in text.split(",") if h]
+    return _expand_groups(text)
+
+
+def _expand_groups(text: str) -> list[str] | None:
+    hosts: list[str] = []
+    end = 0
+    for match in _SIMPLE_HOSTLIST.finditer(text):
+        between = text[end:match.start()].strip(",")
+        if between and ("[" in between or "]" in between):
+            return None
+        hosts.extend(h for h in between.split(",") if h)
+        prefix, ranges = match.groups()
+        for lo, hi in _RANGE.findall(ranges):
+            if hi and (len(hi) > len(lo) and lo.startswith("0") or int(hi) < int(lo) or int(hi) - int(lo) > 100_000):
+                return None  # let python-hostlist judge the unusual cases
+            width = len(lo)
+            hosts.extend(f"{prefix}{i:0{width}d}" for i in range(int(lo), int(hi or lo) + 1))
+        end = match.end()
+        if end < len(text) and text[end] not in ",":
+            return None
+    tail = text[end:].strip(",")
+    if "[" in tail or "]" in tail:
+        return None
+    hosts.extend(h for h in tail.split(",") if h)
+    return hosts
+
+
 @lru_cache(maxsize=65536)
 def _expand_cached(text: str) -> tuple[str, ...] | None:
+    simple = _expand_simple(text)
+    if simple is not None:
+        return tuple(dict.fromkeys(simple))  # python-hostlist drops repeats, keeping the order
     try:
         return tuple(hostlist.expand_hostlist(text))
     except (hostlist.BadHostlist, ValueError, IndexError):
