@@ -204,7 +204,7 @@ def _split_last_job(frame: pd.DataFrame, raw: list[str]):
 
 
 def _job_keys(job_ids: pd.Series) -> pd.Series:
-    return extract(job_ids.fillna("").str.strip(), r"^(?P<k>[^.]*)")["k"]
+    return extract(job_ids.fillna("").str.strip(), r"^(?P<k>[^.]*)")["k"].fillna("")
 
 
 def _fold(frame, raw, path, stats: StreamStats, seen, *, tz, cluster, strict):
