@@ -82,9 +82,14 @@ def numbers(values: pd.Series) -> pd.Series:
     arr = pa.array(as_text(values))
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    valid = pc.match_substring_regex(arr, _NUMBER)
-    cleaned = pc.if_else(valid, pc.utf8_trim_whitespace(arr), pa.scalar(None, arr.type))
-    out = pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False)
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    try:  # clean input casts directly; anything else goes through the pattern first
+        out = pc.cast(arr, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        valid = pc.match_substring_regex(arr, _NUMBER)
+        out = pc.cast(pc.if_else(valid, pc.utf8_trim_whitespace(arr), pa.scalar(None, arr.type)), pa.float64())
+    out = out.to_numpy(zero_copy_only=False).astype("float64")
+    out[~np.isfinite(out)] = np.nan  # "inf" and "nan" are words here, not numbers
     return pd.Series(out, index=values.index, dtype="float64")
 
 

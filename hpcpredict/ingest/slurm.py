@@ -78,7 +78,7 @@ def read_sacct(
     cluster: str | None = None,
     columns: Sequence[str] | None = None,
     strict: bool = False,
-    chunk_lines: int = 200_000,
+    chunk_lines: int = 100_000,
 ) -> IngestResult:
     """Read ``sacct`` dumps into the canonical jobs table, one row per job.
 
@@ -97,7 +97,7 @@ def read_sacct(
         Field names of a dump written with ``--noheader`` (the ``--format`` list, in order).
     strict : bool, default False
         Stop at the first bad line with an error naming it, instead of quarantining it.
-    chunk_lines : int, default 200000
+    chunk_lines : int, default 100000
         Lines held in memory at once.
 
     Returns
@@ -129,7 +129,7 @@ def read_sacct(
 
 def stream_sacct(
     paths, stats: StreamStats, *, tz: str = "UTC", cluster: str | None = None,
-    columns: Sequence[str] | None = None, strict: bool = False, chunk_lines: int = 200_000,
+    columns: Sequence[str] | None = None, strict: bool = False, chunk_lines: int = 100_000,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Yield ``(jobs, quarantine)`` blocks of the dumps, updating ``stats`` as it goes.
 
@@ -360,7 +360,7 @@ def _expand_groups(text: str) -> list[str] | None:
             if hi and (len(hi) > len(lo) and lo.startswith("0") or int(hi) < int(lo) or int(hi) - int(lo) > 100_000):
                 return None  # let python-hostlist judge the unusual cases
             width = len(lo)
-            hosts.extend(f"{prefix}{i:0{width}d}" for i in range(int(lo), int(hi or lo) + 1))
+            hosts += [f"{prefix}{i:0{width}d}" for i in range(int(lo), int(hi or lo) + 1)]
         end = match.end()
         if end < len(text) and text[end] not in ",":
             return None
