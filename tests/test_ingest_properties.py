@@ -16,7 +16,7 @@ from hpcpredict.ingest import read_pbs, read_sacct, read_swf, read_table
 from conftest import DATA
 
 # HPCPREDICT_EXAMPLES=500 for a longer search than the default run.
-EXAMPLES = int(os.environ.get("HPCPREDICT_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("HPCPREDICT_EXAMPLES", "15"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CHARS = st.characters(codec="utf-8", exclude_characters="\n")
 NOISE = st.text(alphabet=st.sampled_from("0123456789|:;=,.-_[]+ \t\r\"{}abcNUlTGMKn/") | CHARS, max_size=60)

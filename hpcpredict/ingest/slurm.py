@@ -191,11 +191,12 @@ def _extra_columns(headers: list[Header]) -> list[str]:
     ]
 
 
-def _split_last_job(frame: pd.DataFrame, raw: list[str]):
+def _split_last_job(frame: pd.DataFrame, raw: RawLines):
     """Hold back the lines of the last job: its steps may continue in the next block."""
-    if not len(frame) or "job_id" not in frame:
+    id_column = "job_id" if "job_id" in frame else "job_id_raw"
+    if not len(frame) or id_column not in frame:
         return frame, raw, None, RawLines([])
-    keys = _job_keys(frame["job_id"])
+    keys = _job_keys(frame[id_column])
     last = keys.iloc[-1]
     same = (keys.to_numpy(dtype=object, na_value="")[::-1] == last)
     tail = int(np.minimum.accumulate(same).sum())
