@@ -99,7 +99,10 @@ def read_header(path: Path, *, required: tuple[str, ...], what: str, columns=Non
 
 
 def iter_chunks(path: Path, header: Header, *, chunk_lines: int) -> Iterator[TextChunk]:
-    """Yield the data lines of ``path`` after its header, ``chunk_lines`` at a time."""
+    """Yield the data lines of ``path`` after its header, ``chunk_lines`` at a time.
+
+    ``|`` files take the vectorised path; CSV exports (rare, and quoted) are cut line by line.
+    """
     if header.delimiter == "|":
         yield from _iter_pipe_chunks(path, header, chunk_lines=chunk_lines)
         return
@@ -160,32 +163,10 @@ def _make_chunk(path, header: Header, good, numbers, bad, n_read, n_bytes) -> Te
         except UnicodeDecodeError:
             bad.append((numbers[i], _text(line), "not UTF-8 text"))
     numbers = [numbers[i] for i in keep]
-    if header.delimiter == ",":
-        frame, decoded, numbers = _parse_csv(decoded, numbers, names, bad)
-    else:
-        frame = _parse_pipe(decoded, names)
+    frame, decoded, numbers = _parse_csv(decoded, numbers, names, bad)
     frame["_line"] = pd.Series(numbers, index=frame.index, dtype="int64")
     bad.sort()
     return TextChunk(frame, RawLines.from_texts(decoded), bad, n_read, n_bytes)
-
-
-def _parse_pipe(lines: list[str], names: list[str]) -> pd.DataFrame:
-    if not lines:
-        return pd.DataFrame({n: pd.Series(dtype=TEXT) for n in names})
-    data = ("\n".join(lines) + "\n").encode()
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(names))], block_size=1 << 26),
-        parse_options=pacsv.ParseOptions(delimiter="|", quote_char=False, escape_char=False, newlines_in_values=False),
-        convert_options=pacsv.ConvertOptions(
-            column_types={f"c{i}": pa.string() for i in range(len(names))},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-    frame = table.to_pandas(types_mapper={pa.string(): TEXT}.get)
-    frame.columns = names
-    return frame
 
 
 def _parse_csv(lines, numbers, names, bad):
@@ -357,7 +338,7 @@ def _read_pipe_bytes(data: bytes, width: int) -> pd.DataFrame:
     names = [f"c{i}" for i in range(width)]
     table = pacsv.read_csv(
         io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 26),
+        read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),  # blocks parse in parallel
         parse_options=pacsv.ParseOptions(delimiter="|", quote_char=False, escape_char=False,
                                          newlines_in_values=False, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},

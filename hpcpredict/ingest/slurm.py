@@ -30,7 +30,7 @@ from ..errors import InputFileError
 from ..progress import progress
 from ..schema import JOB_COLUMNS, conform_jobs, normalise_state
 from ._chunks import Header, RawLines, file_size, iter_chunks, read_header
-from ._slurm_values import extract, numbers, parse_durations, parse_memory, parse_times, parse_tres, snake_case
+from ._slurm_values import TEXT, extract, numbers, parse_durations, parse_memory, parse_times, parse_tres, snake_case
 from .result import IngestResult, StreamStats
 
 __all__ = ["SACCT_FIELDS", "read_sacct", "stream_sacct"]
@@ -261,6 +261,13 @@ def _fold(frame, raw, path, stats: StreamStats, seen, *, tz, cluster, strict):
     return jobs.drop(columns=["_hash", "_pos", "_line"]), seen
 
 
+def _on_uniques(parse, values: pd.Series, *args):
+    """Parse each distinct value once: requests (TRES, limits) repeat across thousands of jobs."""
+    codes, uniques = pd.factorize(values.fillna(""))
+    parsed, bad = parse(pd.Series(uniques, dtype=TEXT), *args)
+    return parsed.iloc[codes].set_axis(values.index), bad.iloc[codes].set_axis(values.index)
+
+
 def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd.DataFrame, pd.Series]:
     reasons = pd.Series(pd.NA, index=jobs.index, dtype="object")
 
@@ -285,7 +292,7 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
             fail(value.isna() & (text != "").to_numpy(dtype=bool, na_value=False), col, jobs[col])
     for col in _DURATIONS:
         if col in jobs:
-            out[col], bad = parse_durations(jobs[col])
+            out[col], bad = _on_uniques(parse_durations, jobs[col])
             fail(bad, col, jobs[col])
     if "elapsed_raw_s" in jobs and "runtime_s" not in jobs:
         out["runtime_s"] = pd.to_numeric(jobs["elapsed_raw_s"], errors="coerce").astype("float64")
@@ -302,7 +309,7 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
             fail(bad, col, jobs[col])
     for col, prefix in (("req_tres", "req"), ("alloc_tres", "alloc")):
         if col in jobs:
-            parsed, bad = parse_tres(jobs[col], prefix)
+            parsed, bad = _on_uniques(parse_tres, jobs[col], prefix)
             out.update({c: parsed[c] for c in parsed.columns})
             fail(bad, col, jobs[col])
     for col, tres in (("req_cpus", "req_tres_cpus"), ("req_nodes", "req_tres_nodes"), ("alloc_cpus", "alloc_tres_cpus"),
