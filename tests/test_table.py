@@ -62,3 +62,19 @@ def test_missing_columns_bad_toml_and_unknown_preset_are_clear_errors(tmp_path):
         read_table(EAGLE, mapping=bad)
     with pytest.raises(ParameterError, match="'preset' parameter must be one of"):
         read_table(EAGLE, preset="nope")
+
+
+def test_cli_table_and_pbs_commands(tmp_path):
+    from typer.testing import CliRunner
+
+    from hpcpredict.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "jobs.parquet"
+    ok = runner.invoke(app, ["ingest", "table", str(EAGLE), "--preset", "nrel-eagle", "-o", str(out)])
+    assert ok.exit_code == 0 and "40 records: 40 jobs" in ok.output
+    assert len(pd.read_parquet(out)) == 40
+    neither = runner.invoke(app, ["ingest", "table", str(EAGLE), "-o", str(out)])
+    assert neither.exit_code == 2 and "exactly one of a preset name or a mapping file" in neither.output
+    pbs = runner.invoke(app, ["ingest", "pbs", str(DATA / "pbs-accounting-20240305"), "-o", str(tmp_path / "p.parquet")])
+    assert pbs.exit_code == 0 and "19 records: 8 jobs" in pbs.output and "11 duplicates merged" in pbs.output
