@@ -16,7 +16,7 @@ from .errors import BundleMismatchError, HpcPredictError, InputFileError, Parame
 from .evaluate import evaluate
 from .explain import explain, shap_values
 from .features import build_features, features
-from .ingest import ingest, read_swf
+from .ingest import ingest, read_pbs, read_sacct, read_swf, read_table
 from .model import load_bundle, train
 from .predict import predict
 
@@ -34,7 +34,10 @@ __all__ = [
     "ingest",
     "load_bundle",
     "predict",
+    "read_pbs",
+    "read_sacct",
     "read_swf",
+    "read_table",
     "shap_values",
     "train",
 ]

@@ -86,7 +86,9 @@ def read_parquet_metadata(path: str | os.PathLike[str]) -> dict | None:
     """Return the ``hpcpredict`` metadata stored by :func:`write_parquet`, or None."""
     import pyarrow.parquet as pq
 
-    meta = pq.read_schema(path).metadata or {}
+    # File-level key-value metadata: it holds the schema's metadata, and also what a streaming
+    # ParquetWriter adds at the end (``add_key_value_metadata``), which the schema lacks.
+    meta = pq.read_metadata(path).metadata or {}
     raw = meta.get(b"hpcpredict")
     return None if raw is None else json.loads(raw)
 

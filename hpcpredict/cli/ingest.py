@@ -38,3 +38,51 @@ def swf(
     """Standard Workload Format traces (Parallel Workloads Archive)."""
     counts = run_ingest("swf", files, output, strict=strict)
     report_counts(counts, output)
+
+
+Strict = typer.Option(False, "--strict", help="Stop at the first bad line instead of quarantining it.")
+Tz = typer.Option("UTC", "--tz", help="Time zone of times written without one (the dump's local time).")
+
+
+@app.command("sacct")
+@handle_errors
+def sacct(
+    files: list[Path] = Files,
+    output: Path = Output,
+    tz: str = Tz,
+    cluster: str = typer.Option(None, "--cluster", help="Cluster name where the dump has no Cluster field."),
+    strict: bool = Strict,
+) -> None:
+    """Slurm accounting: `sacct --parsable2` (or --parsable, or CSV) with a header line.
+
+    Steps are folded into their jobs; read in blocks, so memory stays bounded for any dump size.
+    """
+    counts = run_ingest("sacct", files, output, tz=tz, cluster=cluster, strict=strict)
+    report_counts(counts, output)
+
+
+@app.command("pbs")
+@handle_errors
+def pbs(
+    files: list[Path] = Files,
+    output: Path = Output,
+    tz: str = Tz,
+    strict: bool = Strict,
+) -> None:
+    """PBS Pro / Torque accounting logs (server_priv/accounting/YYYYMMDD)."""
+    counts = run_ingest("pbs", files, output, tz=tz, strict=strict)
+    report_counts(counts, output)
+
+
+@app.command("table")
+@handle_errors
+def table(
+    files: list[Path] = Files,
+    output: Path = Output,
+    preset: str = typer.Option(None, "--preset", help="A shipped column mapping: nrel-eagle, mit-supercloud."),
+    mapping: Path = typer.Option(None, "--map", help="A TOML column mapping (see docs/ingest.md)."),
+    strict: bool = Strict,
+) -> None:
+    """Per-job CSV or Parquet tables, through a column mapping (--preset NAME or --map FILE)."""
+    counts = run_ingest("table", files, output, preset=preset, mapping=mapping, strict=strict)
+    report_counts(counts, output)

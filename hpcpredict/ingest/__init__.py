@@ -11,14 +11,39 @@ import os
 from collections.abc import Callable, Sequence
 
 from ..errors import ParameterError
-from .result import IngestResult, Quarantine, quarantine_path, write_ingest_result
+from .pbs import read_pbs
+from .result import IngestResult, Quarantine, StreamStats, quarantine_path, write_ingest_result, write_stream
+from .slurm import read_sacct, stream_sacct
 from .swf import read_swf
+from .table import PRESETS, read_table
 
-__all__ = ["READERS", "IngestResult", "Quarantine", "ingest", "quarantine_path", "read_swf", "write_ingest_result"]
+__all__ = [
+    "READERS",
+    "STREAMERS",
+    "IngestResult",
+    "Quarantine",
+    "ingest",
+    "quarantine_path",
+    "read_pbs",
+    "read_sacct",
+    "read_swf",
+    "read_table",
+    "PRESETS",
+    "write_ingest_result",
+]
 
 #: Format name → reader. A new format is one new module and one line here.
 READERS: dict[str, Callable[..., IngestResult]] = {
     "swf": read_swf,
+    "sacct": read_sacct,
+    "pbs": read_pbs,
+    "table": read_table,
+}
+
+#: Formats whose dumps can be large: ``ingest`` writes their blocks as they are read, so memory
+#: stays bounded (format name → ``stream(paths, stats, **options)`` yielding (jobs, quarantine)).
+STREAMERS: dict[str, Callable] = {
+    "sacct": stream_sacct,
 }
 
 
@@ -57,5 +82,8 @@ def ingest(
         reader = READERS[fmt]
     except KeyError:
         raise ParameterError("fmt", f"one of {sorted(READERS)}", fmt) from None
+    if fmt in STREAMERS:
+        stats = StreamStats()
+        return write_stream(STREAMERS[fmt](paths, stats, **options), stats, output, fmt=fmt)
     result = reader(paths, **options)
     return write_ingest_result(result, output)

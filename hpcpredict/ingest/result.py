@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from .._atomic import write_parquet
+from ..schema import JOB_COLUMNS, conform_jobs
 
-__all__ = ["IngestResult", "Quarantine", "quarantine_path", "write_ingest_result"]
+__all__ = ["IngestResult", "Quarantine", "StreamStats", "quarantine_path", "write_ingest_result", "write_stream"]
 
 QUARANTINE_COLUMNS = ("file", "line", "raw", "reason")
 
@@ -97,3 +98,129 @@ def write_ingest_result(result: IngestResult, output: str | os.PathLike[str]) ->
     write_parquet(result.jobs, output, metadata={"table": "jobs", **result.metadata, "counts": result.counts})
     write_parquet(result.quarantine, quarantine_path(output), metadata={"table": "quarantine"})
     return result.counts
+
+
+class StreamStats:
+    """Counts and pending quarantine rows of a reader that yields its jobs block by block.
+
+    ``columns`` (name → dtype) fixes the columns of every block, so blocks append to one file.
+    """
+
+    def __init__(self) -> None:
+        self.columns: dict[str, object] = {}
+        self.lines_read = 0
+        self.steps_folded = 0
+        self.duplicate_records = 0
+        self.quarantined = 0
+        self.jobs = 0
+        self._pending = Quarantine()
+
+    @property
+    def duplicates_merged(self) -> int:
+        """Records merged into another record of the same job (steps and repeats)."""
+        return self.steps_folded + self.duplicate_records
+
+    def add_quarantine(self, path, rows) -> None:
+        """Queue ``(line, raw, reason)`` rows of ``path`` for the quarantine table."""
+        for line, raw, reason in rows:
+            self._pending.add(path, line, raw, reason)
+        self.quarantined += len(rows)
+
+    def take_quarantine(self) -> pd.DataFrame:
+        """The queued quarantine rows, as a table; the queue is emptied."""
+        frame = self._pending.to_frame()
+        self._pending = Quarantine()
+        return frame
+
+    def conform(self, jobs: pd.DataFrame) -> pd.DataFrame:
+        """``jobs`` with exactly :attr:`columns`, in order, with their dtypes."""
+        out = conform_jobs(jobs)
+        for col, dtype in self.columns.items():
+            if col not in out:
+                out[col] = pd.Series(index=out.index, dtype=dtype)
+            elif col not in JOB_COLUMNS:
+                out[col] = out[col].astype(dtype)
+        self.jobs += len(out)
+        return out[list(self.columns)]
+
+    def counts(self) -> dict[str, int]:
+        """The counts, which reconcile."""
+        return {"lines_read": self.lines_read, "jobs": self.jobs, "quarantined": self.quarantined,
+                "duplicates_merged": self.duplicates_merged}
+
+    def metadata(self, fmt: str) -> dict:
+        """What the written tables record about how they were made."""
+        return {"format": fmt, "steps_folded": self.steps_folded, "duplicate_records": self.duplicate_records}
+
+    def result(self, jobs: list[pd.DataFrame], quarantine: list[pd.DataFrame], *, fmt: str) -> IngestResult:
+        """Collect the blocks into one :class:`IngestResult`."""
+        frames = [j for j in jobs if len(j)]
+        table = pd.concat(frames, ignore_index=True) if frames else self.conform(pd.DataFrame())
+        q = [f for f in quarantine if len(f)]
+        return IngestResult(
+            jobs=table,
+            quarantine=pd.concat(q, ignore_index=True) if q else Quarantine().to_frame(),
+            lines_read=self.lines_read,
+            duplicates_merged=self.duplicates_merged,
+            metadata=self.metadata(fmt),
+        )
+
+
+def arrow_schema(columns: dict[str, object]):
+    """The Parquet schema of a table with these pandas dtypes (``nodelist``: list of strings)."""
+    import pyarrow as pa
+
+    empty = pd.DataFrame({c: pd.Series(dtype=d) for c, d in columns.items()})
+    schema = pa.Schema.from_pandas(empty, preserve_index=False)
+    fields = []
+    for f in schema:
+        if f.name == "nodelist":
+            f = pa.field("nodelist", pa.list_(pa.string()))
+        elif pa.types.is_null(f.type):
+            f = pa.field(f.name, pa.string())
+        fields.append(f)
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def write_stream(blocks, stats: StreamStats, output: str | os.PathLike[str], *, fmt: str) -> dict[str, int]:
+    """Write ``(jobs, quarantine)`` blocks to ``output`` and its quarantine file as they come.
+
+    Both files are written atomically; memory holds one block at a time. Returns the counts.
+    """
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .._atomic import atomic_path
+
+    q_schema = arrow_schema({"file": "string", "line": "int64", "raw": "string", "reason": "string"})
+    with atomic_path(output) as tmp_jobs, atomic_path(quarantine_path(output)) as tmp_q:
+        jobs_writer = q_writer = None
+        try:
+            for jobs, quarantine in blocks:
+                if jobs_writer is None:
+                    schema = arrow_schema(stats.columns)
+                    jobs_writer = pq.ParquetWriter(tmp_jobs, schema)
+                    q_writer = pq.ParquetWriter(tmp_q, q_schema)
+                if len(jobs):
+                    jobs_writer.write_table(pa.Table.from_pandas(jobs, schema=schema, preserve_index=False))
+                if len(quarantine):
+                    q_writer.write_table(pa.Table.from_pandas(quarantine, schema=q_schema, preserve_index=False))
+            if jobs_writer is None:  # no input line at all
+                schema = arrow_schema(stats.columns or dict(JOB_COLUMNS))
+                jobs_writer = pq.ParquetWriter(tmp_jobs, schema)
+                q_writer = pq.ParquetWriter(tmp_q, q_schema)
+            counts = stats.counts()
+            accounted = counts["jobs"] + counts["quarantined"] + counts["duplicates_merged"]
+            if accounted != counts["lines_read"]:
+                raise AssertionError(f"ingest lost records: {counts}")
+            jobs_writer.add_key_value_metadata(
+                {"hpcpredict": json.dumps({"table": "jobs", **stats.metadata(fmt), "counts": counts})}
+            )
+            q_writer.add_key_value_metadata({"hpcpredict": json.dumps({"table": "quarantine"})})
+        finally:
+            for writer in (jobs_writer, q_writer):
+                if writer is not None:
+                    writer.close()
+    return counts

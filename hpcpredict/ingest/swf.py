@@ -4,7 +4,10 @@ One job per line, 18 whitespace-separated numeric fields, ``-1`` for "not known"
 lines start with ``;`` and may carry ``; UnixStartTime: <epoch>``, which turns the trace's relative
 times into absolute UTC times (without it, times count from the Unix epoch). Lines with a wrong
 field count or a non-numeric field are quarantined with the reason; extended variants with more
-than 18 fields keep the extra fields as ``swf_field_19`` ... columns. Format reference:
+than 18 fields keep the extra fields as ``swf_field_19`` ... columns, except the Alea simulator's
+variant (field 19 ``{node,node,...}`` one entry per CPU, 20 queue name, 21 PBS resource request,
+field 10 in bytes), whose fields become ``nodelist``, ``partition`` and ``pbs_resource_request``.
+Format reference:
 https://www.cs.huji.ac.il/labs/parallel/workload/swf.html
 """
 
@@ -96,7 +99,9 @@ def read_swf(
         meta[str(path)] = header
     jobs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     before = len(jobs)
-    jobs = jobs.drop_duplicates(subset=[c for c in jobs.columns if c != "source"], keep="first")
+    # Lists (Alea node lists) cannot be hashed: compare them as text.
+    key = jobs.drop(columns=["source"]).astype({c: str for c in jobs.columns if jobs[c].dtype == object and c != "source"})
+    jobs = jobs[~key.duplicated(keep="first").to_numpy()]
     return IngestResult(
         jobs=conform_jobs(jobs),
         quarantine=quarantine.to_frame(),
@@ -184,9 +189,31 @@ def _to_jobs(rows, extras, header: dict, path, cluster: str | None) -> pd.DataFr
             "swf_status": raw["status"].round().astype("Int64"),
         }
     )
+    if _is_alea(extras):
+        return _alea_columns(jobs, raw, extras)
     width = max((len(e) for e in extras), default=0)
     for i in range(width):
         jobs[f"swf_field_{len(SWF_FIELDS) + i + 1}"] = pd.Series(
             [e[i] if i < len(e) else pd.NA for e in extras], dtype="string"
         )
+    return jobs
+
+
+def _is_alea(extras) -> bool:
+    """The Alea simulator's extended SWF: fields 19-21 are ``{node,...}``, queue name, PBS request."""
+    return bool(extras) and all(len(e) >= 3 and e[0].startswith("{") for e in extras[:100])
+
+
+def _alea_columns(jobs: pd.DataFrame, raw: pd.DataFrame, extras) -> pd.DataFrame:
+    """Read the Alea fields; in these logs field 10 is the requested memory in bytes per job."""
+    jobs["nodelist"] = [
+        list(dict.fromkeys(h for h in e[0].strip("{}").split(",") if h)) if e and e[0].startswith("{") else []
+        for e in extras
+    ]
+    jobs["alloc_nodes"] = pd.array([len(h) or pd.NA for h in jobs["nodelist"]], dtype="Int64")
+    jobs["partition"] = pd.Series([e[1] if len(e) > 1 else pd.NA for e in extras], dtype="string")
+    jobs["pbs_resource_request"] = pd.Series([" ".join(e[2:]) if len(e) > 2 else pd.NA for e in extras], dtype="string")
+    jobs["req_mem_bytes"] = raw["requested_memory_kb"]
+    jobs["used_mem_bytes"] = np.nan  # fields 6 and 7 hold constant placeholders (1, 1024) in these logs
+    jobs["cpu_time_s"] = np.nan
     return jobs
