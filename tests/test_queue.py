@@ -12,7 +12,7 @@ import pytest
 from hpcpredict.errors import InputFileError
 from hpcpredict.features import read_features
 from hpcpredict.model import load_bundle
-from hpcpredict.queue import as_of, parse_memory_bytes, parse_slurm_duration_s, predict_queued, queued_features, read_queue
+from hpcpredict.queue import as_of, predict_queued, queued_features, read_queue
 
 QUEUE = Path(__file__).parent / "data" / "queue"
 
@@ -47,15 +47,6 @@ def test_csv_queue_and_format_errors(tmp_path):
     (tmp_path / "x.bin").write_text("hello there\n")
     with pytest.raises(InputFileError, match="unknown queue format"):
         read_queue(tmp_path / "x.bin")
-
-
-def test_duration_and_memory_parsing():
-    assert parse_slurm_duration_s("2-03:04:05") == 2 * 86400 + 3 * 3600 + 4 * 60 + 5
-    assert parse_slurm_duration_s("05:30") == 330
-    assert parse_slurm_duration_s("90") == 5400  # bare minutes
-    assert parse_slurm_duration_s("Partition_Limit") is None
-    assert parse_memory_bytes("2T") == 2 * 1024**4
-    assert parse_memory_bytes("100") == 100 * 1024**2  # default MB
 
 
 def test_as_of_forgets_the_future():
@@ -154,3 +145,10 @@ def test_interval_models_give_p10_and_p90_in_the_queue_and_the_service(pipeline,
     online = OnlinePredictor(bundle, jobs, at=at).predict(pending, reasons=0)
     np.testing.assert_allclose([p["predicted_p10_s"] for p in online], out["predicted_p10_s"], rtol=1e-5)
     np.testing.assert_allclose([p["predicted_p90_s"] for p in online], out["predicted_p90_s"], rtol=1e-5)
+
+
+def test_sacct_pending_dump_keeps_only_the_waiting_jobs():
+    jobs = read_queue(Path(__file__).parent / "data" / "sacct-parsable2.txt")
+    assert len(jobs) >= 1
+    assert set(jobs["state"]) == {"PENDING"}
+    assert "1002_[5-9]" in set(jobs["job_id"])

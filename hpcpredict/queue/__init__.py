@@ -1,6 +1,6 @@
 """Queued-job prediction: read the queue, rebuild the state at a moment, predict with reasons."""
 
-from .formats import QUEUE_FORMATS, parse_memory_bytes, parse_slurm_duration_s, read_queue
+from .formats import QUEUE_FORMATS, read_queue
 from .predict import predict_queued, queued_features
 from .reasons import reasons_from_contributions, top_reasons
 from .replay import replay
@@ -10,8 +10,6 @@ __all__ = [
     "QUEUE_FORMATS",
     "as_of",
     "latest_time",
-    "parse_memory_bytes",
-    "parse_slurm_duration_s",
     "predict_queued",
     "queued_features",
     "read_queue",

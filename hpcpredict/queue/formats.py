@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import InputFileError, ParameterError
+from ..ingest._slurm_values import parse_durations, parse_memory, parse_times
 from ..schema import conform_jobs
 
-__all__ = ["QUEUE_FORMATS", "parse_memory_bytes", "parse_slurm_duration_s", "read_queue"]
+__all__ = ["QUEUE_FORMATS", "read_queue"]
 
 QUEUE_FORMATS = ("squeue-json", "squeue", "sacct", "csv")
 
@@ -41,7 +41,6 @@ _SQUEUE_COLUMNS = {
     "MIN_MEMORY": "min_memory",
     "STATE": "state",
 }
-_UNITS = {"K": 1024.0, "M": 1024.0**2, "G": 1024.0**3, "T": 1024.0**4, "P": 1024.0**5}
 
 
 def read_queue(path: str | os.PathLike[str], *, fmt: str | None = None, tz: str = "UTC") -> pd.DataFrame:
@@ -142,27 +141,40 @@ def _read_squeue_json(path: Path, tz: str) -> pd.DataFrame:
 def _read_squeue_text(path: Path, tz: str) -> pd.DataFrame:
     lines = path.read_text().splitlines()
     header = [h.strip().upper() for h in lines[0].split("|")]
-    rows = []
+    rows, numbers = [], []
     for lineno, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         fields = line.split("|")
         if len(fields) != len(header):
             raise InputFileError(path, f"expected {len(header)} fields, found {len(fields)}", line=lineno)
-        rows.append(dict(zip(header, (f.strip() for f in fields))))
+        rows.append([f.strip() for f in fields])
+        numbers.append(lineno)
     raw = pd.DataFrame(rows, columns=header).rename(columns=_SQUEUE_COLUMNS)
-    out = raw.drop(columns=[c for c in ("time_limit", "min_memory", "state") if c in raw.columns])
-    if "submit_time" in raw.columns:
-        out["submit_time"] = _parse_times(raw["submit_time"], tz)
-    for col, parse, name in (("time_limit", parse_slurm_duration_s, "time_limit_s"), ("min_memory", parse_memory_bytes, "req_mem_bytes")):
-        if col in raw.columns:
-            out[name] = [_checked(parse, v, path, i + 2, col.upper()) for i, v in enumerate(raw[col])]
-    if "min_memory" in raw.columns and "req_nodes" in out.columns:
-        out["req_mem_bytes"] = out["req_mem_bytes"] * pd.to_numeric(out["req_nodes"], errors="coerce").fillna(1)
+    out = raw.drop(columns=[c for c in ("submit_time", "time_limit", "min_memory", "state") if c in raw.columns])
     for col in ("req_nodes", "req_cpus"):
         if col in out.columns:
             out[col] = pd.to_numeric(out[col], errors="coerce")
+    if "submit_time" in raw.columns:
+        out["submit_time"], bad = parse_times(raw["submit_time"], tz=tz)
+        _refuse(bad, raw["submit_time"], numbers, path, "SUBMIT_TIME", "not a time")
+    if "time_limit" in raw.columns:
+        out["time_limit_s"], bad = parse_durations(raw["time_limit"])
+        _refuse(bad, raw["time_limit"], numbers, path, "TIME_LIMIT", "not a Slurm duration")
+    if "min_memory" in raw.columns:
+        # %m is the minimum memory per node, in megabytes unless a unit is given
+        nodes = out["req_nodes"] if "req_nodes" in out.columns else None
+        per_node, bad = parse_memory(raw["min_memory"], default_unit="M")
+        _refuse(bad, raw["min_memory"], numbers, path, "MIN_MEMORY", "not a memory size")
+        out["req_mem_bytes"] = (per_node * nodes.fillna(1)) if nodes is not None else per_node
     return out
+
+
+def _refuse(bad: pd.Series, values: pd.Series, line_numbers: list[int], path: Path, field: str, what: str) -> None:
+    """Raise naming the first unreadable value's line and field."""
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise InputFileError(path, f"{what}: {values.iloc[i]!r}", line=line_numbers[i], field=field)
 
 
 def _read_sacct(path: Path, tz: str) -> pd.DataFrame:
@@ -170,7 +182,8 @@ def _read_sacct(path: Path, tz: str) -> pd.DataFrame:
 
     if "sacct" not in READERS:
         raise ParameterError("fmt", "a format whose reader is installed", "sacct")
-    return READERS["sacct"]([path], tz=tz).jobs
+    jobs = READERS["sacct"]([path], tz=tz).jobs
+    return jobs.loc[jobs["state"] == "PENDING"]  # a dump without --state=PENDING holds other jobs too
 
 
 def _read_csv(path: Path, tz: str) -> pd.DataFrame:
@@ -181,65 +194,6 @@ def _read_csv(path: Path, tz: str) -> pd.DataFrame:
     if "job_id" not in raw.columns:
         raise InputFileError(path, "a queue CSV needs a 'job_id' column", line=1, field="job_id")
     if "submit_time" in raw.columns:
-        raw["submit_time"] = _parse_times(raw["submit_time"], tz)
+        raw["submit_time"], bad = parse_times(raw["submit_time"], tz=tz)
+        _refuse(bad, raw["submit_time"], list(range(2, len(raw) + 2)), path, "submit_time", "not a time")
     return raw
-
-
-def _parse_times(col: pd.Series, tz: str) -> pd.Series:
-    values = col.replace({"Unknown": None, "None": None, "N/A": None})
-    if pd.to_numeric(values, errors="coerce").notna().sum() == values.notna().sum() and values.notna().any():
-        return pd.to_datetime(pd.to_numeric(values), unit="s", utc=True)
-    parsed = pd.to_datetime(values, errors="coerce")
-    if parsed.dt.tz is None:
-        parsed = parsed.dt.tz_localize(tz)
-    return parsed.dt.tz_convert("UTC")
-
-
-def _checked(parse, value, path, line, field):
-    try:
-        return parse(value)
-    except ValueError as exc:
-        raise InputFileError(path, str(exc), line=line, field=field) from None
-
-
-def parse_slurm_duration_s(text: str) -> float | None:
-    """Slurm durations (``D-HH:MM:SS``, ``HH:MM:SS``, ``MM:SS``, minutes) in seconds; None if unlimited.
-
-    Examples
-    --------
-    >>> parse_slurm_duration_s("1-02:00:00"), parse_slurm_duration_s("30:00"), parse_slurm_duration_s("UNLIMITED")
-    (93600.0, 1800.0, None)
-    """
-    text = str(text).strip()
-    if text.upper() in ("UNLIMITED", "PARTITION_LIMIT", "NOT_SET", "INVALID", ""):
-        return None
-    match = re.fullmatch(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+(?:\.\d+)?))?", text)
-    if not match:
-        raise ValueError(f"not a Slurm duration: {text!r}")
-    days, a, b, c = match.groups()
-    parts = [float(x) for x in (a, b, c) if x is not None]
-    if days is not None:
-        parts += [0.0] * (3 - len(parts))  # D-HH, D-HH:MM
-        seconds = parts[0] * 3600 + parts[1] * 60 + parts[2]
-        return float(days) * 86400 + seconds
-    if len(parts) == 1:
-        return parts[0] * 60.0  # a bare number is minutes
-    if len(parts) == 2:
-        return parts[0] * 60 + parts[1]
-    return parts[0] * 3600 + parts[1] * 60 + parts[2]
-
-
-def parse_memory_bytes(text: str) -> float | None:
-    """Slurm memory sizes (``4000M``, ``4G``, ``2T``; ``n``/``c`` suffix ignored here) in bytes.
-
-    Examples
-    --------
-    >>> parse_memory_bytes("4G"), parse_memory_bytes("512Mn"), parse_memory_bytes("0")
-    (4294967296.0, 536870912.0, None)
-    """
-    text = str(text).strip()
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGTP]?)([nc]?)", text, flags=re.IGNORECASE)
-    if not match:
-        raise ValueError(f"not a memory size: {text!r}")
-    value = float(match.group(1)) * _UNITS.get(match.group(2).upper(), 1024.0**2)  # Slurm's default unit is MB
-    return value or None
