@@ -19,11 +19,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/hpcpredict demo -o $(OUT)
 
+# One OpenMP thread per test worker: two workers on two cores, no oversubscription.
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -n 2
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -n 2
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow -n 2
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -m slow -n 2
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -19,6 +19,17 @@ __all__ = ["INTERVAL_QUANTILES", "RuntimeModel", "encode_frame"]
 INTERVAL_QUANTILES = (0.1, 0.5, 0.9)
 
 
+def default_threads() -> int:
+    """XGBoost threads when ``n_jobs`` is not given: ``OMP_NUM_THREADS`` when set, else the CPUs
+    this process may run on. Honouring the variable matters when several processes share the
+    cores (``pytest -n 2``, Dask workers): OpenMP threads spin-wait, and oversubscribed they run
+    many times slower."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def encode_frame(X: pd.DataFrame, names: list[str], kinds: dict[str, str], categories: dict[str, list[str]]) -> pd.DataFrame:
     """The model's input columns in its order: numbers as float32, categoricals coded as in training.
 
@@ -199,7 +210,7 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
             "max_cat_to_onehot": 1,
             "device": self.device,
             "seed": self.random_state,
-            "nthread": self.n_jobs or os.cpu_count() or 1,
+            "nthread": self.n_jobs or default_threads(),
         }
         if obj.xgb_objective == "reg:quantileerror":
             params["quantile_alpha"] = alphas if alphas is not None else (self.quantile_alpha or obj.quantile_alpha)
