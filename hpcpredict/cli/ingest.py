@@ -38,3 +38,43 @@ def swf(
     """Standard Workload Format traces (Parallel Workloads Archive)."""
     counts = run_ingest("swf", files, output, strict=strict)
     report_counts(counts, output)
+
+
+def report_sample_counts(counts: dict[str, int], output: Path) -> None:
+    """Print the samples ingest counts, and where the quarantine went."""
+    err_console.print(
+        f"read {counts['lines_read']:,} lines: {counts['samples']:,} samples of {counts['hosts']:,} hosts x "
+        f"{counts['metrics']} metrics → {output}/, {counts['quarantined']:,} quarantined → {quarantine_path(output)}, "
+        f"{counts['duplicates_merged']:,} duplicates merged",
+        highlight=False,
+    )
+
+
+SamplesOut = typer.Option(..., "-o", "--output", help="Samples folder to write (Parquet per day).", show_default=False)
+
+
+@app.command("ldms")
+@handle_errors
+def ldms(
+    files: list[Path] = typer.Argument(..., help="LDMS store_csv files, .HEADER files or folders.", show_default=False),
+    output: Path = SamplesOut,
+    round_s: float = typer.Option(1.0, "--round-s", help="Round timestamps to this step before merging samplers."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first bad line instead of quarantining it."),
+) -> None:
+    """LDMS store_csv node counters (one file set per sampler)."""
+    from ..ingest import ingest_samples
+
+    report_sample_counts(ingest_samples("ldms", files, output, round_s=round_s, strict=strict), output)
+
+
+@app.command("samples")
+@handle_errors
+def samples(
+    files: list[Path] = typer.Argument(..., help="CSV or Parquet: long (timestamp,host,metric,value) or wide.", show_default=False),
+    output: Path = SamplesOut,
+    layout: str = typer.Option("auto", "--layout", help="auto, long or wide."),
+) -> None:
+    """Generic node samples, long (e.g. a Prometheus export) or wide."""
+    from ..ingest import ingest_samples
+
+    report_sample_counts(ingest_samples("samples", files, output, layout=layout), output)

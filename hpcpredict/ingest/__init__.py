@@ -13,8 +13,26 @@ from collections.abc import Callable, Sequence
 from ..errors import ParameterError
 from .result import IngestResult, Quarantine, quarantine_path, write_ingest_result
 from .swf import read_swf
+from ._samples import SamplesResult, write_samples
+from .ldms import read_ldms
+from .samples import read_samples, read_topology
 
-__all__ = ["READERS", "IngestResult", "Quarantine", "ingest", "quarantine_path", "read_swf", "write_ingest_result"]
+__all__ = [
+    "READERS",
+    "SAMPLE_READERS",
+    "IngestResult",
+    "Quarantine",
+    "SamplesResult",
+    "ingest",
+    "ingest_samples",
+    "quarantine_path",
+    "read_ldms",
+    "read_samples",
+    "read_swf",
+    "read_topology",
+    "write_ingest_result",
+    "write_samples",
+]
 
 #: Format name → reader. A new format is one new module and one line here.
 READERS: dict[str, Callable[..., IngestResult]] = {
@@ -59,3 +77,32 @@ def ingest(
         raise ParameterError("fmt", f"one of {sorted(READERS)}", fmt) from None
     result = reader(paths, **options)
     return write_ingest_result(result, output)
+
+
+#: Monitoring format name → samples reader (returns a :class:`SamplesResult`).
+SAMPLE_READERS: dict[str, Callable[..., SamplesResult]] = {
+    "ldms": read_ldms,
+    "samples": read_samples,
+}
+
+
+def ingest_samples(
+    fmt: str,
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    output_dir: str | os.PathLike[str],
+    **options,
+) -> dict[str, int]:
+    """Read node monitoring files of format ``fmt`` and write the samples folder ``output_dir``.
+
+    The quarantine table goes beside it (``samples.quarantine.parquet`` for ``samples/``).
+
+    Examples
+    --------
+    >>> ingest_samples("ldms", ["ldms/"], "samples/")  # doctest: +SKIP
+    {'lines_read': 42, 'records': 40, 'quarantined': 2, 'duplicates_merged': 0, 'samples': 10, 'hosts': 2, 'metrics': 22}
+    """
+    try:
+        reader = SAMPLE_READERS[fmt]
+    except KeyError:
+        raise ParameterError("fmt", f"one of {sorted(SAMPLE_READERS)}", fmt) from None
+    return reader(paths, output_dir, **options).counts
