@@ -68,7 +68,7 @@ class SampleSource:
 
     def bucket_range(self) -> tuple[int, int] | None:
         """First and last bucket holding a sample, or None for no samples."""
-        lo, hi = self.con.execute(f"SELECT min({self.bucket_sql()}), max({self.bucket_sql()}) FROM {self.relation}").fetchone()
+        lo, hi = self.con.execute(f"SELECT min({self.bucket_sql()}), max({self.bucket_sql()}) FROM {self.relation}").fetchall()[0]
         return None if lo is None else (int(lo), int(hi))
 
 

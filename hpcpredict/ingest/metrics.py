@@ -44,8 +44,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str, str, str | None]] = [
     for p, kind, unit, role in [
         (r"^cpu_?(busy|util)", "gauge", "fraction", "cpu_busy"),
         (r"^mem(ory)?_?used", "gauge", "bytes", "mem_used"),
-        (r"(^|_)read_bytes(_total)?$|^bytes_read$", "counter", "bytes", "fs_read_bytes"),
-        (r"(^|_)write_bytes(_total)?$|^bytes_written$", "counter", "bytes", "fs_write_bytes"),
+        (r"(^|_)read_bytes|^bytes_read$", "counter", "bytes", "fs_read_bytes"),
+        (r"(^|_)write_bytes|^bytes_written$", "counter", "bytes", "fs_write_bytes"),
         (r"(^|_)(metadata|md)_ops(_total)?$", "counter", "ops", "fs_metadata_ops"),
         (rf"^(lustre_|llite_)?({_LUSTRE_MD_OPS})(_total)?$", "counter", "ops", "fs_metadata_ops"),
         (r"flit", "counter", "flits", "net_flits"),
