@@ -167,3 +167,15 @@ def test_cli_ingest_ldms(tmp_path):
     assert (tmp_path / "samples" / "_metrics.json").is_file()
     bad = CliRunner().invoke(app, ["ingest", "ldms", str(tmp_path / "nope"), "-o", str(tmp_path / "s2")])
     assert bad.exit_code == 2 and "no such file" in bad.output
+
+
+def test_a_folder_per_sampler_with_dated_files(tmp_path):
+    for sampler in ("meminfo", "procstat"):
+        (tmp_path / sampler).mkdir()
+    (tmp_path / "meminfo" / "2023-11-14.csv").write_bytes((LDMS / "meminfo.1700000000").read_bytes())
+    (tmp_path / "procstat" / "HEADER").write_bytes((LDMS / "procstat.HEADER.1700000000").read_bytes())
+    for name in ("procstat.1700000000", "procstat.1700000120"):
+        (tmp_path / "procstat" / f"{name[-10:]}.csv").write_bytes((LDMS / name).read_bytes())
+    r = read_ldms(tmp_path)
+    assert r.metadata["samplers"] == ["meminfo", "procstat"]
+    assert r.counts["samples"] == 10 and r.samples["cpu_busy_frac"].notna().sum() == 8

@@ -41,9 +41,12 @@ def _sampler_of(path: Path) -> tuple[str, bool, str]:
     suffix_match = _SUFFIX.search(name)
     stem = name[: suffix_match.start()] if suffix_match else name
     roll = "".join(re.findall(r"\d{8,}|\d{4}-\d{2}-\d{2}", name[len(stem) :]))
-    is_header = stem.endswith(".HEADER") or stem.endswith("_HEADER")
+    is_header = stem.endswith(".HEADER") or stem.endswith("_HEADER") or stem == "HEADER"
     if is_header:
-        stem = stem[: -len(".HEADER")]
+        stem = stem[: -len(".HEADER")] if stem != "HEADER" else ""
+    if not stem or re.fullmatch(r"[\d._-]*", stem):  # e.g. meminfo/2024-01-01.csv: the folder names the sampler
+        roll = roll or stem
+        stem = path.parent.name
     return stem, is_header, roll
 
 
