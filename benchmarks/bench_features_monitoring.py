@@ -200,6 +200,7 @@ def _child(name, args, queue):
 
 def measure(name, *args, repeats=3):
     """Median time and max peak RSS (GB) over ``repeats`` fresh processes."""
+    print(f"measuring {name} x {repeats} ...", file=sys.stderr, flush=True)
     times, peaks = [], []
     ctx = mp.get_context("spawn")
     for _ in range(repeats):

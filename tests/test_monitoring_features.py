@@ -206,3 +206,24 @@ def test_without_samples_or_topology_only_queue_features_are_added(data):
     table = build_features(jobs, horizon="end")
     families = {f["family"] for f in table.attrs["features"]}
     assert "queue" in families and not families & {"system_fs", "placement", "job_fs"}
+
+
+def test_features_cli_with_samples_folder_and_topology(data, tmp_path):
+    from typer.testing import CliRunner
+
+    from hpcpredict._atomic import write_parquet
+    from hpcpredict.cli import app
+    from hpcpredict.features import read_features
+
+    jobs, samples, topo = data
+    infos = [MetricInfo(c, c, "", "gauge", "", role) for role, cols in ROLE_COLUMNS.items() for c in cols]
+    write_samples(SamplesResult(samples, infos, pd.DataFrame(columns=["file", "line", "raw", "reason"]), len(samples), len(samples)), tmp_path / "s")
+    write_parquet(jobs, tmp_path / "jobs.parquet")
+    topo.rename(columns={"component": "host"}).to_csv(tmp_path / "topology.csv", index=False)
+    args = ["features", "--jobs", str(tmp_path / "jobs.parquet"), "--samples", str(tmp_path / "s"), "--topology", str(tmp_path / "topology.csv")]
+    res = CliRunner().invoke(app, [*args, "--horizon", "end", "-o", str(tmp_path / "f.parquet")])
+    assert res.exit_code == 0, res.output
+    table = read_features(tmp_path / "f.parquet")
+    expected = build_features(jobs, samples, topo, horizon="end")
+    for name in ("placement_groups", "job_fs_read_bytes_per_s_p95", "sys_net_flits_per_s_1h_at_start", "queue_busy_nodes_at_submit"):
+        np.testing.assert_allclose(table[name].to_numpy(float), expected[name].to_numpy(float), rtol=1e-9)
