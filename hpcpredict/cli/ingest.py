@@ -41,12 +41,13 @@ def swf(
 
 
 def report_sample_counts(counts: dict[str, int], output: Path) -> None:
-    """Print the samples ingest counts, and where the quarantine went."""
+    """Print the samples ingest counts first, then where the samples and the quarantine went."""
     err_console.print(
         f"read {counts['lines_read']:,} lines: {counts['samples']:,} samples of {counts['hosts']:,} hosts x "
-        f"{counts['metrics']} metrics → {output}/, {counts['quarantined']:,} quarantined → {quarantine_path(output)}, "
-        f"{counts['duplicates_merged']:,} duplicates merged",
+        f"{counts['metrics']} metrics, {counts['quarantined']:,} quarantined, "
+        f"{counts['duplicates_merged']:,} duplicates merged → {output}/ (quarantine: {quarantine_path(output)})",
         highlight=False,
+        soft_wrap=True,
     )
 
 

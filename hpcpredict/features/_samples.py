@@ -103,6 +103,7 @@ def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
     if samples is None:
         return None
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # naive timestamps in a Parquet file are UTC, whatever the machine's zone
     if isinstance(samples, pd.DataFrame):
         for col in ("timestamp", "component"):
             if col not in samples.columns:
