@@ -179,3 +179,15 @@ def test_a_folder_per_sampler_with_dated_files(tmp_path):
     r = read_ldms(tmp_path)
     assert r.metadata["samplers"] == ["meminfo", "procstat"]
     assert r.counts["samples"] == 10 and r.samples["cpu_busy_frac"].notna().sum() == 8
+
+
+def test_fast_and_careful_parsers_agree(monkeypatch):
+    """Clean files go through pyarrow's CSV reader; the line-by-line parser must give the same table."""
+    import importlib
+
+    ldms = importlib.import_module("hpcpredict.ingest.ldms")
+    fast = read_ldms(LDMS)
+    monkeypatch.setattr(ldms, "_read_fast", lambda *a, **k: None)
+    careful = read_ldms(LDMS)
+    pd.testing.assert_frame_equal(fast.samples, careful.samples)
+    assert fast.counts == careful.counts

@@ -46,7 +46,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str, str, str | None]] = [
         (r"^mem(ory)?_?used", "gauge", "bytes", "mem_used"),
         (r"(^|_)read_bytes|^bytes_read$", "counter", "bytes", "fs_read_bytes"),
         (r"(^|_)write_bytes|^bytes_written$", "counter", "bytes", "fs_write_bytes"),
-        (r"(^|_)(metadata|md)_ops(_total)?$", "counter", "ops", "fs_metadata_ops"),
+        (r"(^|_)(metadata|md|mdc|mds)_?(ops|reqs|requests)(_total)?$", "counter", "ops", "fs_metadata_ops"),
         (rf"^(lustre_|llite_)?({_LUSTRE_MD_OPS})(_total)?$", "counter", "ops", "fs_metadata_ops"),
         (r"flit", "counter", "flits", "net_flits"),
         (r"stall", "counter", "stalls", "net_stalls"),
