@@ -134,7 +134,9 @@ def run_floor(folder: Path):
 
     files = sorted(str(f) for f in (folder / "samples").glob("samples-*.parquet"))
     sums = ", ".join(f'sum("{c}")' for c in METRICS)
-    return duckdb.connect().execute(f"SELECT {sums} FROM read_parquet({files!r})").fetchall()
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con.execute(f"SELECT {sums} FROM read_parquet({files!r})").fetchall()
 
 
 def run_system(folder: Path):
@@ -244,7 +246,8 @@ def main() -> None:
     print(
         f"\n{n_samples / 1e6:.1f}M samples ({args.hosts:,} hosts x {args.days} days x 1 min) x 20 metrics, {args.jobs:,} jobs; "
         f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GiB, "
-        f"{platform.processor() or platform.machine()}; medians of {args.repeats} fresh processes\n"
+        f"{platform.processor() or platform.machine()}, load average {os.getloadavg()[0]:.1f}; "
+        f"medians of {args.repeats} fresh processes\n"
     )
     print("| method | time (s) | peak RSS (GB) | x floor | speed-up vs per-job loop |")
     print("|---|---:|---:|---:|---:|")

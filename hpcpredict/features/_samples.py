@@ -104,6 +104,7 @@ def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
         return None
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps in a Parquet file are UTC, whatever the machine's zone
+    con.execute("SET enable_progress_bar = false")  # stdout belongs to the CLI (--json)
     if isinstance(samples, pd.DataFrame):
         for col in ("timestamp", "component"):
             if col not in samples.columns:
