@@ -227,3 +227,16 @@ def test_features_cli_with_samples_folder_and_topology(data, tmp_path):
     expected = build_features(jobs, samples, topo, horizon="end")
     for name in ("placement_groups", "job_fs_read_bytes_per_s_p95", "sys_net_flits_per_s_1h_at_start", "queue_busy_nodes_at_submit"):
         np.testing.assert_allclose(table[name].to_numpy(float), expected[name].to_numpy(float), rtol=1e-9)
+
+
+def test_job_window_means_do_not_depend_on_the_chunking(data, monkeypatch):
+    """The prefix sums carry across time chunks: tiny chunks give the same means as one chunk."""
+    import importlib
+
+    jobwindow = importlib.import_module("hpcpredict.features.jobwindow")
+    jobs, samples, _ = data
+    whole = job_window_features(jobs, samples, stats=("mean",))
+    monkeypatch.setattr(jobwindow, "_CHUNK_CELLS", 100)  # 6 hosts -> chunks of 11 buckets
+    chunked = job_window_features(jobs, samples, stats=("mean",))
+    assert whole["job_fs_read_bytes_per_s_mean"].notna().sum() > 30
+    pd.testing.assert_frame_equal(whole, chunked, rtol=1e-9)

@@ -119,10 +119,14 @@ def _pair_sums(source: SampleSource, pairs: pd.DataFrame, roles: list[str]) -> t
     edge_k, edge_h = edge_k[order], edge_h[order]
     value = np.zeros((2, len(roles), len(edge_k)))  # [sum|count, role, edge]: prefix before the edge
     carry = np.zeros((2, len(roles), n_hosts))
-    length = max(1, min(kmax + 1 - kmin, _CHUNK_CELLS // max(n_hosts, 1)))
+    # chunks are whole days (or halves, quarters ... when many hosts), aligned to UTC midnight, so
+    # each chunk's query reads one day file of the samples folder and no other
+    length = max(1, 86400 // source.bucket_s)
+    while length > 1 and n_hosts * length > _CHUNK_CELLS:
+        length //= 2
     exprs = ", ".join(f"{source.role_sql(r)} AS v{i}" for i, r in enumerate(roles))
     b = source.bucket_s
-    for c0 in range(kmin, kmax + 1, length):
+    for c0 in range(kmin - kmin % length, kmax + 1, length):
         c1 = min(c0 + length, kmax + 1)
         res = source.con.execute(
             f"SELECT h.code, s.k - {c0} AS j, {', '.join(f's.v{i}' for i in range(len(roles)))} "

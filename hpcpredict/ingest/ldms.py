@@ -272,11 +272,10 @@ def _read_file(path: Path, header: list[str] | None, q: Quarantine, *, round_s: 
     rows = split.loc[keep]
     good = pd.DataFrame(
         {
-            "timestamp": pd.to_datetime((time_s.loc[keep] / round_s).round() * round_s, unit="s", utc=True).to_numpy(),
-            "component": host.loc[keep].to_numpy(object),
+            "timestamp": pd.to_datetime((time_s.loc[keep] / round_s).round() * round_s, unit="s", utc=True),
+            "component": host.loc[keep].astype(object),
         }
-    )
-    good["timestamp"] = good["timestamp"].dt.tz_localize("UTC") if good["timestamp"].dt.tz is None else good["timestamp"]
+    ).reset_index(drop=True)
     for m in metric_names:
         good[m] = parse_numbers(rows[m])[0]
     return good, n
