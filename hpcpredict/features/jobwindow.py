@@ -138,12 +138,24 @@ def _pair_sums(source: SampleSource, pairs: pd.DataFrame, roles: list[str]) -> t
         cell = np.asarray(res["code"], dtype=np.int64) * width + np.asarray(res["j"], dtype=np.int64)
         a, z = np.searchsorted(edge_k, [c0, c1])
         j, h = edge_k[a:z] - c0, edge_h[a:z]
+        present = None  # samples per cell, shared by every role without missing values
         for i in range(len(roles)):
             v = np.ma.filled(np.ma.asarray(res[f"v{i}"]).astype("float64"), np.nan)
             have = ~np.isnan(v)
-            for which, weights in ((0, np.where(have, v, 0.0)), (1, have.astype("float64"))):
-                grid = np.bincount(cell, weights=weights, minlength=n_hosts * width).reshape(n_hosts, width)
-                np.cumsum(grid, axis=1, out=grid)
+            complete = bool(have.all())
+            for which in (0, 1):
+                if which == 1 and complete and present is not None:
+                    grid = present
+                elif which == 0:
+                    weights = v if complete else np.where(have, v, 0.0)
+                    grid = np.bincount(cell, weights=weights, minlength=n_hosts * width).reshape(n_hosts, width)
+                else:
+                    weights = None if complete else have.astype("float64")
+                    grid = np.bincount(cell, weights=weights, minlength=n_hosts * width).reshape(n_hosts, width).astype("float64")
+                if not (which == 1 and grid is present):
+                    np.cumsum(grid, axis=1, out=grid)
+                    if which == 1 and complete:
+                        present = grid
                 before = np.where(j > 0, grid[h, np.maximum(j - 1, 0)], 0.0)
                 value[which, i, a:z] = carry[which, i, h] + before
                 carry[which, i] += grid[:, -1]
