@@ -86,3 +86,44 @@ def table(
     """Per-job CSV or Parquet tables, through a column mapping (--preset NAME or --map FILE)."""
     counts = run_ingest("table", files, output, preset=preset, mapping=mapping, strict=strict)
     report_counts(counts, output)
+
+
+def report_sample_counts(counts: dict[str, int], output: Path) -> None:
+    """Print the samples ingest counts first, then where the samples and the quarantine went."""
+    err_console.print(
+        f"read {counts['lines_read']:,} lines: {counts['samples']:,} samples of {counts['hosts']:,} hosts x "
+        f"{counts['metrics']} metrics, {counts['quarantined']:,} quarantined, "
+        f"{counts['duplicates_merged']:,} duplicates merged → {output}/ (quarantine: {quarantine_path(output)})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+SamplesOut = typer.Option(..., "-o", "--output", help="Samples folder to write (Parquet per day).", show_default=False)
+
+
+@app.command("ldms")
+@handle_errors
+def ldms(
+    files: list[Path] = typer.Argument(..., help="LDMS store_csv files, .HEADER files or folders.", show_default=False),
+    output: Path = SamplesOut,
+    round_s: float = typer.Option(1.0, "--round-s", help="Round timestamps to this step before merging samplers."),
+    strict: bool = Strict,
+) -> None:
+    """LDMS store_csv node counters (one file set per sampler)."""
+    from ..ingest import ingest_samples
+
+    report_sample_counts(ingest_samples("ldms", files, output, round_s=round_s, strict=strict), output)
+
+
+@app.command("samples")
+@handle_errors
+def samples(
+    files: list[Path] = typer.Argument(..., help="CSV or Parquet: long (timestamp,host,metric,value) or wide.", show_default=False),
+    output: Path = SamplesOut,
+    layout: str = typer.Option("auto", "--layout", help="auto, long or wide."),
+) -> None:
+    """Generic node samples, long (e.g. a Prometheus export) or wide."""
+    from ..ingest import ingest_samples
+
+    report_sample_counts(ingest_samples("samples", files, output, layout=layout), output)

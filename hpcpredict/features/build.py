@@ -9,11 +9,16 @@ import pandas as pd
 
 from .._atomic import read_parquet_metadata, write_parquet
 from ..errors import InputFileError
+from ..ingest.samples import read_topology
 from ..schema import conform_jobs
 from .calendar import calendar_features
 from .history import history_features
+from .jobwindow import job_window_features
+from .placement import placement_features
+from .queue import queue_features
 from .registry import REGISTRY, available, check_horizon
 from .request import request_features
+from .system import system_features
 
 __all__ = ["BUILDERS", "KEY_COLUMNS", "build_features", "feature_specs", "features", "read_features"]
 
@@ -25,6 +30,12 @@ BUILDERS: list[tuple[str, Callable[..., pd.DataFrame]]] = [
     ("submit", lambda jobs, samples, topology: request_features(jobs)),
     ("submit", lambda jobs, samples, topology: calendar_features(jobs)),
     ("submit", lambda jobs, samples, topology: history_features(jobs)),
+    ("submit", lambda jobs, samples, topology: queue_features(jobs, horizon="submit")),
+    ("submit", lambda jobs, samples, topology: system_features(jobs, samples, horizon="submit")),
+    ("start", lambda jobs, samples, topology: queue_features(jobs, horizon="start")),
+    ("start", lambda jobs, samples, topology: system_features(jobs, samples, horizon="start")),
+    ("start", lambda jobs, samples, topology: placement_features(jobs, topology)),
+    ("end", lambda jobs, samples, topology: job_window_features(jobs, samples)),
 ]
 
 
@@ -94,7 +105,7 @@ def features(
     Returns a summary: rows, horizon and feature names.
     """
     jobs_df = _read_table(jobs)
-    topo = _read_table(topology) if topology is not None else None
+    topo = read_topology(topology) if topology is not None else None
     table = build_features(jobs_df, samples, topo, horizon=horizon)
     meta = {"table": "features", "horizon": horizon, "features": feature_specs(table)}
     write_parquet(table, output, metadata=meta)

@@ -15,21 +15,31 @@ from .pbs import read_pbs
 from .result import IngestResult, Quarantine, StreamStats, quarantine_path, write_ingest_result, write_stream
 from .slurm import read_sacct, stream_sacct
 from .swf import read_swf
+from ._samples import SamplesResult, write_samples
+from .ldms import read_ldms
+from .samples import read_samples, read_topology
 from .table import PRESETS, read_table
 
 __all__ = [
+    "PRESETS",
     "READERS",
+    "SAMPLE_READERS",
     "STREAMERS",
     "IngestResult",
     "Quarantine",
+    "SamplesResult",
     "ingest",
+    "ingest_samples",
     "quarantine_path",
+    "read_ldms",
     "read_pbs",
     "read_sacct",
+    "read_samples",
     "read_swf",
     "read_table",
-    "PRESETS",
+    "read_topology",
     "write_ingest_result",
+    "write_samples",
 ]
 
 #: Format name → reader. A new format is one new module and one line here.
@@ -87,3 +97,32 @@ def ingest(
         return write_stream(STREAMERS[fmt](paths, stats, **options), stats, output, fmt=fmt)
     result = reader(paths, **options)
     return write_ingest_result(result, output)
+
+
+#: Monitoring format name → samples reader (returns a :class:`SamplesResult`).
+SAMPLE_READERS: dict[str, Callable[..., SamplesResult]] = {
+    "ldms": read_ldms,
+    "samples": read_samples,
+}
+
+
+def ingest_samples(
+    fmt: str,
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    output_dir: str | os.PathLike[str],
+    **options,
+) -> dict[str, int]:
+    """Read node monitoring files of format ``fmt`` and write the samples folder ``output_dir``.
+
+    The quarantine table goes beside it (``samples.quarantine.parquet`` for ``samples/``).
+
+    Examples
+    --------
+    >>> ingest_samples("ldms", ["ldms/"], "samples/")  # doctest: +SKIP
+    {'lines_read': 42, 'records': 40, 'quarantined': 2, 'duplicates_merged': 0, 'samples': 10, 'hosts': 2, 'metrics': 22}
+    """
+    try:
+        reader = SAMPLE_READERS[fmt]
+    except KeyError:
+        raise ParameterError("fmt", f"one of {sorted(SAMPLE_READERS)}", fmt) from None
+    return reader(paths, output_dir, **options).counts

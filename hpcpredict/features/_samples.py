@@ -1,0 +1,138 @@
+"""Reading a samples folder (or DataFrame) through DuckDB, by role and by time bucket.
+
+Time is cut into buckets of :data:`BUCKET_S` seconds (the usual sampling interval); a sample
+belongs to bucket ``floor(t / BUCKET_S)``. Windows are whole buckets, so what a feature may see
+is decided by bucket edges: a window ending at moment ``h`` uses buckets that end at or before
+``h``, i.e. samples stamped strictly before ``h``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputFileError
+from ..ingest.metrics import ROLES, describe_metric
+
+__all__ = ["BUCKET_S", "QUANTITY", "SampleSource", "open_samples", "to_seconds"]
+
+#: Width of a time bucket, in seconds.
+BUCKET_S = 60
+
+#: role → the quantity name features use (with its unit).
+QUANTITY = {
+    "fs_read_bytes": "fs_read_bytes_per_s",
+    "fs_write_bytes": "fs_write_bytes_per_s",
+    "fs_metadata_ops": "fs_metadata_ops_per_s",
+    "net_flits": "net_flits_per_s",
+    "net_stalls": "net_stalls_per_s",
+    "cpu_busy": "cpu_busy_frac",
+    "mem_used": "mem_used_bytes",
+}
+assert set(QUANTITY) == set(ROLES)
+
+
+def to_seconds(times: pd.Series) -> np.ndarray:
+    """UTC times as float epoch seconds (NaN for NaT)."""
+    t = pd.to_datetime(times, utc=True)
+    out = t.to_numpy("datetime64[ns]").astype("int64") / 1e9
+    out[t.isna().to_numpy()] = np.nan
+    return out
+
+
+@dataclass
+class SampleSource:
+    """Samples reachable from DuckDB as ``relation``, with each role's columns."""
+
+    con: object
+    relation: str
+    roles: dict[str, list[str]]
+    bucket_s: int = BUCKET_S
+
+    def role_sql(self, role: str) -> str:
+        """SQL for one role's value per sample: the sum of its columns, NULL when all are NULL."""
+        cols = [f'"{c}"' for c in self.roles[role]]
+        if len(cols) == 1:
+            return f"CAST({cols[0]} AS DOUBLE)"
+        all_null = " AND ".join(f"{c} IS NULL" for c in cols)
+        return f"CASE WHEN {all_null} THEN NULL ELSE {' + '.join(f'coalesce({c}, 0)' for c in cols)} END"
+
+    def bucket_sql(self) -> str:
+        """SQL for a sample's bucket number."""
+        return f"(epoch_us(timestamp) // {int(self.bucket_s * 1_000_000)})"
+
+    def bucket_range(self) -> tuple[int, int] | None:
+        """First and last bucket holding a sample, or None for no samples."""
+        lo, hi = self.con.execute(f"SELECT min({self.bucket_sql()}), max({self.bucket_sql()}) FROM {self.relation}").fetchall()[0]
+        return None if lo is None else (int(lo), int(hi))
+
+
+def _roles_from(infos: list[dict], columns: list[str]) -> dict[str, list[str]]:
+    roles: dict[str, list[str]] = {}
+    for info in infos:
+        if info.get("role") in ROLES and info["column"] in columns:
+            roles.setdefault(info["role"], []).append(info["column"])
+    return roles
+
+
+def _infer(columns: list[str]) -> list[dict]:
+    out = []
+    for c in columns:
+        if c in ("timestamp", "component"):
+            continue
+        name = c[: -len("_per_s")] if c.endswith("_per_s") else c
+        info = describe_metric(name).to_dict()
+        info["column"] = c
+        out.append(info)
+    return out
+
+
+def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
+    """Open ``samples`` (a samples folder, a Parquet file, or a DataFrame) for DuckDB queries.
+
+    Role columns come from the folder's ``_metrics.json`` (or the DataFrame's ``attrs["metrics"]``),
+    else from the column names. Returns None when ``samples`` is None.
+    """
+    import duckdb
+
+    if samples is None:
+        return None
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # naive timestamps in a Parquet file are UTC, whatever the machine's zone
+    con.execute("SET enable_progress_bar = false")  # stdout belongs to the CLI (--json)
+    if isinstance(samples, pd.DataFrame):
+        for col in ("timestamp", "component"):
+            if col not in samples.columns:
+                raise InputFileError("<samples DataFrame>", f"no {col!r} column")
+        frame = samples.copy()
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+        con.register("samples_df", frame)
+        infos = samples.attrs.get("metrics") or _infer(list(frame.columns))
+        return SampleSource(con, "samples_df", _roles_from(infos, list(frame.columns)), bucket_s)
+    path = Path(os.fspath(samples))
+    if path.is_dir():
+        files = sorted(str(f) for f in path.glob("samples-*.parquet")) or sorted(str(f) for f in path.glob("*.parquet"))
+        meta_file = path / "_metrics.json"
+        infos = json.loads(meta_file.read_text())["metrics"] if meta_file.is_file() else None
+    elif path.is_file():
+        files, infos = [str(path)], None
+    else:
+        raise InputFileError(path, "no such samples folder or file")
+    if not files:
+        raise InputFileError(path, "no Parquet samples in this folder; write one with `hpcpredict ingest ldms`")
+    relation = f"read_parquet({files!r}, union_by_name = true)"
+    try:
+        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+    except duckdb.Error as exc:
+        raise InputFileError(path, f"cannot read the samples ({exc})") from None
+    if infos is None:
+        from .._atomic import read_parquet_metadata
+
+        meta = read_parquet_metadata(files[0]) or {}
+        infos = meta.get("metrics") or _infer(columns)
+    return SampleSource(con, relation, _roles_from(infos, columns), bucket_s)

@@ -1,0 +1,210 @@
+"""Job-window features: the counters of a job's own hosts during its own run (post-mortem only).
+
+A job's window is the whole buckets inside ``[start_time, end_time)`` on the hosts of its
+``nodelist``. Means come from prefix sums per host: time is walked in chunks of buckets, each
+chunk's samples scattered into a host x bucket grid (``numpy.bincount``, no sort), summed along
+time and read at the window edges of every job-host pair — the cost grows with samples plus
+job-host pairs, never with jobs x window length, and memory stays at one chunk. Maximum and 95th
+percentile need the values themselves: a DuckDB join of the samples to the job-host pairs, on
+host and a coarse time block (so each sample meets only the few pairs around it) with the exact
+bucket range as a residual condition.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..ingest.metrics import ROLES
+from ._samples import QUANTITY, SampleSource, open_samples, to_seconds
+from .registry import register
+
+__all__ = ["STATS", "job_pairs", "job_window_features"]
+
+#: Statistics per role over the job's host-samples.
+STATS = ("mean", "max", "p95")
+
+_FAMILY = {"fs": "job_fs", "net": "job_net", "cpu": "job_cpu", "mem": "job_cpu"}
+_BLOCK = 64  # buckets per join block: pairs span few blocks, blocks hold few pairs per host
+_CHUNK_CELLS = 4_000_000  # host x bucket cells per role held at once by the prefix-sum walk
+
+for _role, (_unit, _text) in ROLES.items():
+    for _stat in STATS:
+        register(f"job_{QUANTITY[_role]}_{_stat}", _FAMILY[_role.split('_', 1)[0]], "end", f"{_stat} {_text} on the job's hosts during its run")
+register("job_net_stall_flit_ratio", "job_net", "end", "network stalls per flit on the job's hosts during its run")
+
+
+def job_pairs(jobs: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
+    """One row per (job row position, host) with the job's bucket range ``[lo, hi)``."""
+    start, end = to_seconds(jobs["start_time"]), to_seconds(jobs["end_time"])
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.ceil(start / bucket_s), np.floor(end / bucket_s)
+        ok = ~np.isnan(lo) & ~np.isnan(hi) & (hi > lo)
+    nodes = pd.Series(jobs["nodelist"].to_numpy(object), index=np.arange(len(jobs)))[ok]
+    nodes = nodes[nodes.map(lambda v: isinstance(v, (list, tuple, np.ndarray)) and len(v) > 0)]
+    flat = nodes.explode().dropna()
+    pairs = pd.DataFrame({"job": flat.index.to_numpy(np.int64), "component": flat.astype(str).to_numpy(object)})
+    pairs = pairs.drop_duplicates().reset_index(drop=True)
+    pairs["lo"] = lo[pairs["job"]].astype(np.int64)
+    pairs["hi"] = hi[pairs["job"]].astype(np.int64)
+    return pairs
+
+
+def job_window_features(jobs: pd.DataFrame, samples, *, stats: tuple[str, ...] = STATS) -> pd.DataFrame:
+    """Mean, max and 95th percentile of each role over each job's hosts and run.
+
+    Parameters
+    ----------
+    jobs : DataFrame
+        Canonical jobs table (``start_time``, ``end_time``, ``nodelist``).
+    samples : path, DataFrame or SampleSource
+        The samples folder or table.
+    stats : tuple of str
+        Any of :data:`STATS`; leave out ``max`` and ``p95`` to skip the join.
+
+    Returns
+    -------
+    DataFrame
+        ``job_<quantity>_<stat>`` per role present (and ``job_net_stall_flit_ratio``), aligned
+        with ``jobs.index``; NaN for jobs without samples in their window.
+
+    Examples
+    --------
+    >>> job_window_features(jobs, "samples/")["job_fs_read_bytes_per_s_mean"].notna().mean()  # doctest: +SKIP
+    0.97
+    """
+    source = samples if isinstance(samples, SampleSource) else open_samples(samples)
+    out = pd.DataFrame(index=jobs.index)
+    if source is None or not source.roles:
+        return out
+    roles = list(source.roles)
+    pairs = job_pairs(jobs, source.bucket_s)
+    n = len(jobs)
+    if "mean" in stats or "net_stalls" in roles:
+        sums, counts = _pair_sums(source, pairs, roles)
+        for i, role in enumerate(roles):
+            s = np.bincount(pairs["job"], weights=sums[i], minlength=n)
+            c = np.bincount(pairs["job"], weights=counts[i], minlength=n)
+            if "mean" in stats:
+                out[f"job_{QUANTITY[role]}_mean"] = np.where(c > 0, s / np.where(c > 0, c, 1), np.nan)
+            if role == "net_flits":
+                flits = s
+            if role == "net_stalls":
+                stalls = s
+        if {"net_flits", "net_stalls"} <= set(roles):
+            out["job_net_stall_flit_ratio"] = np.where(flits > 0, stalls / np.where(flits > 0, flits, 1), np.nan)
+    wanted = [s for s in ("max", "p95") if s in stats]
+    if wanted and len(pairs):
+        extremes = _pair_extremes(source, pairs, roles, wanted)
+        for col in extremes.columns:
+            out[col] = extremes[col].reindex(np.arange(n)).to_numpy()
+    return out
+
+
+def _pair_sums(source: SampleSource, pairs: pd.DataFrame, roles: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair and role: the sum and count of the host's samples in the pair's buckets."""
+    n_pairs = len(pairs)
+    sums = np.zeros((len(roles), n_pairs))
+    counts = np.zeros((len(roles), n_pairs))
+    span = source.bucket_range()
+    if span is None or not n_pairs:
+        return sums, counts
+    kmin, kmax = span
+    hosts, codes = np.unique(pairs["component"].to_numpy(str), return_inverse=True)
+    n_hosts = len(hosts)
+    source.con.register("_hosts", pd.DataFrame({"component": hosts, "code": np.arange(n_hosts, dtype=np.int64)}))
+    edge_k = np.clip(np.concatenate([pairs["lo"].to_numpy(), pairs["hi"].to_numpy()]), kmin, kmax + 1)
+    edge_h = np.concatenate([codes, codes])
+    order = np.argsort(edge_k, kind="stable")
+    edge_k, edge_h = edge_k[order], edge_h[order]
+    value = np.zeros((2, len(roles), len(edge_k)))  # [sum|count, role, edge]: prefix before the edge
+    carry = np.zeros((2, len(roles), n_hosts))
+    # chunks are whole days (or halves, quarters ... when many hosts), aligned to UTC midnight, so
+    # each chunk's query reads one day file of the samples folder and no other
+    length = max(1, 86400 // source.bucket_s)
+    while length > 1 and n_hosts * length > _CHUNK_CELLS:
+        length //= 2
+    exprs = ", ".join(f"{source.role_sql(r)} AS v{i}" for i, r in enumerate(roles))
+    b = source.bucket_s
+    for c0 in range(kmin - kmin % length, kmax + 1, length):
+        c1 = min(c0 + length, kmax + 1)
+        res = source.con.execute(
+            f"SELECT h.code, s.k - {c0} AS j, {', '.join(f's.v{i}' for i in range(len(roles)))} "
+            f"FROM (SELECT component, {source.bucket_sql()} AS k, {exprs} FROM {source.relation} "
+            f"WHERE timestamp >= to_timestamp({c0 * b}) AND timestamp < to_timestamp({c1 * b})) s "
+            "JOIN _hosts h ON s.component = h.component"
+        ).fetchnumpy()
+        width = c1 - c0
+        cell = np.asarray(res["code"], dtype=np.int64) * width + np.asarray(res["j"], dtype=np.int64)
+        a, z = np.searchsorted(edge_k, [c0, c1])
+        j, h = edge_k[a:z] - c0, edge_h[a:z]
+        present = None  # samples per cell, shared by every role without missing values
+        for i in range(len(roles)):
+            v = np.ma.filled(np.ma.asarray(res[f"v{i}"]).astype("float64"), np.nan)
+            have = ~np.isnan(v)
+            complete = bool(have.all())
+            for which in (0, 1):
+                if which == 1 and complete and present is not None:
+                    grid = present
+                elif which == 0:
+                    weights = v if complete else np.where(have, v, 0.0)
+                    grid = np.bincount(cell, weights=weights, minlength=n_hosts * width).reshape(n_hosts, width)
+                else:
+                    weights = None if complete else have.astype("float64")
+                    grid = np.bincount(cell, weights=weights, minlength=n_hosts * width).reshape(n_hosts, width).astype("float64")
+                if not (which == 1 and grid is present):
+                    np.cumsum(grid, axis=1, out=grid)
+                    if which == 1 and complete:
+                        present = grid
+                before = np.where(j > 0, grid[h, np.maximum(j - 1, 0)], 0.0)
+                value[which, i, a:z] = carry[which, i, h] + before
+                carry[which, i] += grid[:, -1]
+    tail = edge_k == kmax + 1
+    value[:, :, tail] = carry[:, :, edge_h[tail]]
+    unsorted = np.empty_like(value)
+    unsorted[:, :, order] = value
+    lo_v, hi_v = unsorted[:, :, :n_pairs], unsorted[:, :, n_pairs:]
+    diff = hi_v - lo_v
+    return diff[0], diff[1]
+
+
+def _pair_extremes(source: SampleSource, pairs: pd.DataFrame, roles: list[str], wanted: list[str]) -> pd.DataFrame:
+    """Max and 95th percentile per job and role, by a DuckDB join on (host, time block, bucket range)."""
+    first = pairs["lo"].to_numpy() // _BLOCK
+    last = (pairs["hi"].to_numpy() - 1) // _BLOCK
+    reps = (last - first + 1).astype(np.int64)
+    rep = np.repeat(np.arange(len(pairs)), reps)
+    offset = np.arange(len(rep)) - np.repeat(np.cumsum(reps) - reps, reps)
+    expanded = pd.DataFrame(
+        {
+            "job": pairs["job"].to_numpy()[rep],
+            "component": pairs["component"].to_numpy()[rep],
+            "lo": pairs["lo"].to_numpy()[rep],
+            "hi": pairs["hi"].to_numpy()[rep],
+            "blk": first[rep] + offset,
+        }
+    )
+    source.con.register("_pairs", expanded)
+    b = source.bucket_s
+    t0, t1 = int(pairs["lo"].min()) * b, int(pairs["hi"].max()) * b
+    exprs = ", ".join(f"{source.role_sql(r)} AS v{i}" for i, r in enumerate(roles))
+    aggs, names = [], []
+    for i, role in enumerate(roles):
+        if "max" in wanted:
+            aggs.append(f"max(s.v{i})")
+            names.append(f"job_{QUANTITY[role]}_max")
+        if "p95" in wanted:
+            aggs.append(f"quantile_cont(s.v{i}, 0.95)")
+            names.append(f"job_{QUANTITY[role]}_p95")
+    sql = (
+        f"SELECT p.job, {', '.join(f'{a} AS a{j}' for j, a in enumerate(aggs))} "
+        f"FROM _pairs p JOIN (SELECT component, {source.bucket_sql()} AS k, {exprs} FROM {source.relation} "
+        f"WHERE timestamp >= to_timestamp({t0}) AND timestamp < to_timestamp({t1})) s "
+        f"ON s.component = p.component AND s.k // {_BLOCK} = p.blk AND s.k >= p.lo AND s.k < p.hi GROUP BY p.job"
+    )
+    res = source.con.execute(sql).fetchnumpy()
+    frame = pd.DataFrame(
+        {name: np.ma.filled(np.ma.asarray(res[f"a{j}"]).astype("float64"), np.nan) for j, name in enumerate(names)},
+        index=np.asarray(res["job"], dtype=np.int64),
+    )
+    return frame
