@@ -21,6 +21,7 @@ def predict(
     jobs: pd.DataFrame | str | os.PathLike[str] | None = None,
     samples=None,
     at=None,
+    device: str = "cpu",
 ) -> pd.DataFrame:
     """Predict every job of a feature table, or the jobs waiting in a queue.
 
@@ -34,6 +35,8 @@ def predict(
         Parquet file to write the predictions to (atomically).
     queue, jobs, samples, at
         Queued-job prediction instead: see :func:`hpcpredict.queue.predict_queued`.
+    device : {"cpu", "cuda"}
+        Where XGBoost predicts (feature-table prediction).
 
     Returns
     -------
@@ -59,8 +62,8 @@ def predict(
     target = bundle.manifest["target"]
     keep = [c for c in ("job_id", "submit_time", "user", "app", "time_limit_s", target) if c in table.columns]
     out = table[keep].reset_index(drop=True)
-    out.insert(len(out.columns) - (target in keep), f"predicted_{target}", predict_runtime(bundle, table))
-    bounds = predict_interval(bundle, table)
+    out.insert(len(out.columns) - (target in keep), f"predicted_{target}", predict_runtime(bundle, table, device=device))
+    bounds = predict_interval(bundle, table, device=device)
     if bounds is not None:
         out[f"predicted_p10_{target}"], out[f"predicted_p90_{target}"] = bounds[:, 0], bounds[:, -1]
     if output is not None:

@@ -12,6 +12,7 @@ from ._common import console, err_console, handle_errors, print_json
 from .render import evaluation_table, group_tables, queue_table, ranking_tables, replay_table
 
 Json = typer.Option(False, "--json", help="Print one JSON document to stdout instead of tables.")
+Dask = typer.Option(None, "--dask", help="Run on Dask: local:N (N local worker processes) or a scheduler address tcp://host:8786.", show_default=False)
 
 
 @handle_errors
@@ -41,11 +42,12 @@ def train(
     n_estimators: int = typer.Option(2000, "--n-estimators", help="Most boosting rounds (early stopping picks fewer)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     seed: int = typer.Option(0, "--seed"),
+    dask: str | None = Dask,
 ) -> None:
     """Train an XGBoost model on the earliest jobs; the latest are held out."""
     bundle = hp.train(
         features, output, target=target, time=time, app=app, exclude=exclude, objective=objective,
-        intervals=intervals, test_fraction=test_fraction, n_estimators=n_estimators, device=device, seed=seed,
+        intervals=intervals, test_fraction=test_fraction, n_estimators=n_estimators, device=device, seed=seed, dask=dask,
     )
     rows = bundle.manifest["rows"]
     err_console.print(
@@ -95,10 +97,11 @@ def predict(
     samples: Path | None = typer.Option(None, "--samples", help="Node monitoring samples (with --queue)."),
     at: str | None = typer.Option(None, "--at", help="Moment to predict at (ISO time); default the latest time in the inputs."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Predictions to write (Parquet)."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda (feature-table prediction)."),
     json: bool = Json,
 ) -> None:
     """Predict the runtime of every job in a feature table, or of the jobs waiting in a queue."""
-    result = hp.predict(model, features, output, queue=queue, jobs=jobs, samples=samples, at=at)
+    result = hp.predict(model, features, output, queue=queue, jobs=jobs, samples=samples, at=at, device=device)
     if json:
         print_json(result.to_dict(orient="records"))
     elif queue is not None:
@@ -120,11 +123,13 @@ def explain(
     window: str = typer.Option("M", "--window", help="Period of the drift analysis: M (month), W (week), Q (quarter)."),
     interactions: int = typer.Option(100, "--interactions", help="Jobs sampled for interaction values (0: none)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    dask: str | None = Dask,
     json: bool = Json,
 ) -> None:
     """Rank features and families by mean |SHAP| (exact TreeSHAP from XGBoost), with confidence and drift."""
     result = hp.explain(
-        model, features, output, top=top, rows="all" if all_rows else "test", sample=sample, exhaustive=all_, window=window, interactions=interactions, device=device
+        model, features, output, top=top, rows="all" if all_rows else "test", sample=sample, exhaustive=all_, window=window, interactions=interactions,
+        device=device, dask=dask,
     )
     if json:
         print_json(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from pathlib import Path
@@ -11,6 +12,7 @@ import pandas as pd
 from .._atomic import write_json, write_parquet
 from ..errors import ParameterError
 from ..model import Bundle, check_table, load_bundle
+from ..scale import client_for
 from .crosscheck import compare_importance, permutation_importance
 from .drift import drift_summary, rank_by_window
 from .interactions import interaction_matrix, top_interactions
@@ -40,6 +42,7 @@ def explain(
     permutation: bool = True,
     dependence: int = 3,
     seed: int = 0,
+    dask=None,
 ) -> dict:
     """Explain a model on a feature table: which features and families dominate its predictions.
 
@@ -80,6 +83,10 @@ def explain(
     dependence : int
         Dependence plots written for this many top features.
     seed : int
+    dask : str or distributed.Client, optional
+        Compute the SHAP values on a Dask cluster (``"local:N"``, ``"tcp://host:8786"`` or a
+        client, see :func:`hpcpredict.scale.client_for`); like ``device="cuda"``, every row is
+        then explained. Values equal the in-process ones.
 
     Returns
     -------
@@ -107,14 +114,14 @@ def explain(
     if rows == "test":
         table = test_rows
     table = table.reset_index(drop=True)
-    if sample is not None:
-        explanation = shap_values(bundle, table, device=device, sample=sample, seed=seed)
-        sampling = {"method": "uniform", "rows_total": len(table), "rows_explained": int(explanation.values.shape[0]), "steps": []}
-        sampling["stability"] = ranking_stability(explanation, top=top, seed=seed)
-    elif exhaustive or device == "cuda":
-        explanation, sampling = stable_shap_values(bundle, table, top=top, max_rows=len(table), device=device, seed=seed)
-    else:
-        explanation, sampling = stable_shap_values(bundle, table, top=top, max_rows=max_rows, device=device, seed=seed)
+    with contextlib.nullcontext() if dask is None else client_for(dask) as client:
+        if sample is not None:
+            explanation = shap_values(bundle, table, device=device, sample=sample, seed=seed, client=client)
+            sampling = {"method": "uniform", "rows_total": len(table), "rows_explained": int(explanation.values.shape[0]), "steps": []}
+            sampling["stability"] = ranking_stability(explanation, top=top, seed=seed)
+        else:
+            rows_max = len(table) if exhaustive or device == "cuda" or client is not None else max_rows
+            explanation, sampling = stable_shap_values(bundle, table, top=top, max_rows=rows_max, device=device, seed=seed, client=client)
     used = table.loc[explanation.row_index]
     families = bundle.families
     by_feature, by_family = bootstrap_rankings(explanation, families, n_boot=n_boot, seed=seed)

@@ -114,6 +114,7 @@ def stable_shap_values(
     target: float = 0.9,
     device: str = "cpu",
     seed: int = 0,
+    client=None,
 ) -> tuple[shap.Explanation, dict]:
     """SHAP values of a stratified sample grown until the top-``top`` ranking is stable.
 
@@ -135,14 +136,14 @@ def stable_shap_values(
     """
     total = len(table)
     if total <= max_rows:
-        explanation = shap_values(bundle, table, device=device)
+        explanation = shap_values(bundle, table, device=device, client=client)
         stability = ranking_stability(explanation, top=top, seed=seed)
         return explanation, {"method": "all", "rows_total": total, "rows_explained": total, "steps": [], "stability": stability}
     order = stratified_order(table, seed=seed)
     parts, done, steps = [], 0, []
     size = min(start, max_rows)
     while True:
-        parts.append(shap_values(bundle, table.iloc[order[done:size]], device=device))
+        parts.append(shap_values(bundle, table.iloc[order[done:size]], device=device, client=client))
         done = size
         explanation = concat_explanations(parts) if len(parts) > 1 else parts[0]
         stability = ranking_stability(explanation, top=top, seed=seed)

@@ -21,6 +21,7 @@ def shap_values(
     sample: int | None = None,
     seed: int = 0,
     check_additivity: bool = True,
+    client=None,
 ) -> shap.Explanation:
     """SHAP values of every feature for the rows of a feature table.
 
@@ -41,6 +42,9 @@ def shap_values(
         Seed of the sample.
     check_additivity : bool
         Check that base value + sum of SHAP values equals the model's raw output for each row.
+    client : distributed.Client, optional
+        Compute the values on this Dask cluster (``xgboost.dask.predict`` with
+        ``pred_contribs``, rows partitioned across the workers); same values as in-process.
 
     Returns
     -------
@@ -54,13 +58,13 @@ def shap_values(
     if sample is not None and sample < len(table):
         table = table.sample(n=sample, random_state=seed).sort_values("submit_time", kind="stable")
     frame = to_frame(bundle, table)
-    dmatrix = xgb.DMatrix(frame, enable_categorical=True, missing=np.nan)
     booster = bundle.booster.copy()
     booster.set_param({"device": device})
-    contribs = booster.predict(dmatrix, pred_contribs=True)
+    predict = _local_predict(frame) if client is None else _dask_predict(frame, client)
+    contribs = predict(booster, pred_contribs=True)
     values, base = contribs[:, :-1], contribs[:, -1]
     if check_additivity:
-        margin = booster.predict(dmatrix, output_margin=True)
+        margin = predict(booster, output_margin=True)
         gap = np.max(np.abs(values.sum(axis=1) + base - margin), initial=0.0)
         tolerance = 1e-3 * max(1.0, float(np.max(np.abs(margin), initial=0.0)))
         if gap > tolerance:
@@ -72,6 +76,20 @@ def shap_values(
     explanation.job_ids = table["job_id"].astype(str).to_numpy() if "job_id" in table.columns else np.arange(len(table)).astype(str)
     explanation.row_index = table.index.to_numpy()
     return explanation
+
+
+def _local_predict(frame: pd.DataFrame):
+    dmatrix = xgb.DMatrix(frame, enable_categorical=True, missing=np.nan)
+    return lambda booster, **kw: booster.predict(dmatrix, **kw)
+
+
+def _dask_predict(frame: pd.DataFrame, client):
+    from xgboost import dask as dxgb
+
+    from ..scale import dask_frame
+
+    dmatrix = dxgb.DaskDMatrix(client, dask_frame(frame.reset_index(drop=True), client), enable_categorical=True, missing=np.nan)
+    return lambda booster, **kw: np.asarray(dxgb.predict(client, booster, dmatrix, **kw).compute())
 
 
 def concat_explanations(parts: list[shap.Explanation]) -> shap.Explanation:

@@ -147,7 +147,7 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, *, time=None, censored=None, sample_weight=None) -> RuntimeModel:
+    def fit(self, X, y, *, time=None, censored=None, sample_weight=None, client=None) -> RuntimeModel:
         """Fit on ``X`` (DataFrame or array) and target ``y``.
 
         Parameters
@@ -160,6 +160,9 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
             ``"aft"`` objective; other objectives treat them as exact values.
         sample_weight : array-like, optional
             Per-row weights.
+        client : distributed.Client, optional
+            Train with ``xgboost.dask`` on this client's workers (rows split into partitions
+            across them) instead of in this process; same parameters, same early stopping.
         """
         obj = get_objective(self.objective)
         if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
@@ -187,14 +190,18 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         n_valid = n_valid if n_valid >= 5 and len(frame) - n_valid >= 5 else 0
         fit_rows, valid_rows = order[: len(order) - n_valid], order[len(order) - n_valid :]
 
-        self.booster_, self.best_iteration_ = self._boost(obj, frame, yv, cens, weight, fit_rows, valid_rows)
-        self.interval_booster_ = None
-        self.interval_transform_ = None
-        if self.intervals:
-            self.interval_transform_ = "log1p" if np.all(yv >= 0) else "none"
-            q = get_objective("underestimate")
-            qobj = type(q)("intervals", q.xgb_objective, q.eval_metric, self.interval_transform_, "p10/p50/p90", quantile_alpha=None)
-            self.interval_booster_, _ = self._boost(qobj, frame, yv, cens, weight, fit_rows, valid_rows, alphas=list(INTERVAL_QUANTILES))
+        self._client = client
+        try:
+            self.booster_, self.best_iteration_ = self._boost(obj, frame, yv, cens, weight, fit_rows, valid_rows)
+            self.interval_booster_ = None
+            self.interval_transform_ = None
+            if self.intervals:
+                self.interval_transform_ = "log1p" if np.all(yv >= 0) else "none"
+                q = get_objective("underestimate")
+                qobj = type(q)("intervals", q.xgb_objective, q.eval_metric, self.interval_transform_, "p10/p50/p90", quantile_alpha=None)
+                self.interval_booster_, _ = self._boost(qobj, frame, yv, cens, weight, fit_rows, valid_rows, alphas=list(INTERVAL_QUANTILES))
+        finally:
+            del self._client  # a client is not part of the fitted model (nor picklable)
         return self
 
     def _params(self, obj, alphas=None) -> dict:
@@ -230,12 +237,41 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
             return m
         return xgb.DMatrix(part, label=obj.forward(y[rows]), enable_categorical=True, missing=np.nan, weight=w)
 
+    def _dask_matrix(self, frame, y, cens, weight, rows, obj):
+        from xgboost import dask as dxgb
+
+        from ..scale import dask_frame
+
+        # Label, bounds and weight travel as extra columns of one frame, so their partitions
+        # line up with the features' by construction.
+        part = frame.iloc[rows].reset_index(drop=True)
+        extra = {"__weight": None if weight is None else weight[rows]}
+        if obj.censored:
+            extra["__lower"] = y[rows]
+            extra["__upper"] = np.where(cens[rows], np.inf, y[rows])
+        else:
+            extra["__label"] = obj.forward(y[rows])
+        extra = {k: v for k, v in extra.items() if v is not None}
+        both = dask_frame(part.assign(**extra), self._client)
+        cols = {k[2:]: both[k] for k in extra}
+        kwargs = {"label_lower_bound": cols.get("lower"), "label_upper_bound": cols.get("upper")} if obj.censored else {"label": cols["label"]}
+        return dxgb.DaskDMatrix(self._client, both[list(part.columns)], weight=cols.get("weight"), enable_categorical=True, missing=np.nan, **kwargs)
+
     def _boost(self, obj, frame, y, cens, weight, fit_rows, valid_rows, alphas=None):
-        dtrain = self._matrix(frame, y, cens, weight, fit_rows, obj)
+        client = getattr(self, "_client", None)
+        matrix = self._matrix if client is None else self._dask_matrix
+        dtrain = matrix(frame, y, cens, weight, fit_rows, obj)
         evals, stop = [], None
         if len(valid_rows):
-            evals, stop = [(self._matrix(frame, y, cens, weight, valid_rows, obj), "validation")], self.early_stopping_rounds
-        booster = xgb.train(self._params(obj, alphas), dtrain, num_boost_round=self.n_estimators, evals=evals, early_stopping_rounds=stop, verbose_eval=False)
+            evals, stop = [(matrix(frame, y, cens, weight, valid_rows, obj), "validation")], self.early_stopping_rounds
+        params = self._params(obj, alphas)
+        if client is None:
+            booster = xgb.train(params, dtrain, num_boost_round=self.n_estimators, evals=evals, early_stopping_rounds=stop, verbose_eval=False)
+        else:
+            from xgboost import dask as dxgb
+
+            params.pop("nthread")  # each worker uses its own threads
+            booster = dxgb.train(client, params, dtrain, num_boost_round=self.n_estimators, evals=evals, early_stopping_rounds=stop, verbose_eval=False)["booster"]
         best = int(booster.best_iteration) if stop else self.n_estimators - 1
         return booster[: best + 1], best
 

@@ -119,6 +119,7 @@ def train(
     device: str = "cpu",
     seed: int = 0,
     params: dict | None = None,
+    dask=None,
 ) -> Bundle:
     """Train a :class:`RuntimeModel` on the earliest jobs and write the bundle to ``output``.
 
@@ -155,6 +156,11 @@ def train(
         Random seed of the row and column subsampling.
     params : dict, optional
         Other :class:`RuntimeModel` parameters (``max_depth``, ``learning_rate``, ...).
+    dask : str or distributed.Client, optional
+        Boost with ``xgboost.dask`` on a Dask cluster: ``"local:N"``, a scheduler address
+        (``"tcp://host:8786"``) or a client (see :func:`hpcpredict.scale.client_for`). The split,
+        parameters and early stopping are those of the single-machine path; row subsampling
+        draws differ, so metrics agree within a tolerance rather than exactly.
 
     Returns
     -------
@@ -183,7 +189,14 @@ def train(
 
     model = build_model({"objective": obj.name, "intervals": intervals, "n_estimators": n_estimators, "early_stopping_rounds": early_stopping_rounds, "device": device, "random_state": seed, **(params or {})})
     X = feature_frame(fit_rows, specs)
-    model.fit(X, fit_rows[target].to_numpy(float), time=fit_rows[time_col].to_numpy(), censored=censored_rows(fit_rows, target))
+    fit = dict(time=fit_rows[time_col].to_numpy(), censored=censored_rows(fit_rows, target))
+    if dask is None:
+        model.fit(X, fit_rows[target].to_numpy(float), **fit)
+    else:
+        from ..scale import client_for
+
+        with client_for(dask) as client:
+            model.fit(X, fit_rows[target].to_numpy(float), client=client, **fit)
     n_valid = int(len(fit_rows) * model.validation_fraction) if early_stopping_rounds else 0
     manifest = {
         "hpcpredict_version": __version__,
@@ -204,6 +217,7 @@ def train(
         "test_fraction": test_fraction,
         "rows": {"train": len(fit_rows) - n_valid, "validation": n_valid, "test": len(test_idx), "not_finished_at_boundary": len(train_idx) - len(fit_rows)},
         "estimator": model.get_params(),
+        "dask": None if dask is None else (dask if isinstance(dask, str) else "client"),
         "intervals": list(INTERVAL_QUANTILES) if intervals else None,
         "interval_transform": model.interval_transform_,
         "data_hash": _data_hash(usable, target, time_col),
@@ -271,26 +285,37 @@ def cap_at_limit(pred: np.ndarray, limit: np.ndarray | None) -> np.ndarray:
     return np.maximum(pred, 1.0)
 
 
-def predict_runtime(bundle: Bundle, table: pd.DataFrame) -> np.ndarray:
+def predict_runtime(bundle: Bundle, table: pd.DataFrame, *, device: str = "cpu") -> np.ndarray:
     """Predict the target for each row of a feature table, in target units.
 
     Runtime predictions are capped at the job's requested time limit (the scheduler ends a job
-    there) and floored at one second.
+    there) and floored at one second. ``device`` (``"cpu"`` or ``"cuda"``) is where XGBoost runs.
     """
     dmatrix = _matrix(bundle.manifest, table)
-    pred = get_objective(bundle.manifest["objective"]).inverse(bundle.booster.predict(dmatrix))
+    pred = get_objective(bundle.manifest["objective"]).inverse(_on_device(bundle.booster, device).predict(dmatrix))
     return cap_runtime(pred, table, bundle.manifest["target"])
 
 
-def predict_interval(bundle: Bundle, table: pd.DataFrame) -> np.ndarray | None:
+def predict_interval(bundle: Bundle, table: pd.DataFrame, *, device: str = "cpu") -> np.ndarray | None:
     """p10/p50/p90 for each row (shape ``(n, 3)``), or None when the bundle has no interval model."""
     if bundle.interval_booster is None:
         return None
-    raw = np.sort(np.asarray(bundle.interval_booster.predict(_matrix(bundle.manifest, table))).reshape(len(table), -1), axis=1)
+    raw = np.sort(np.asarray(_on_device(bundle.interval_booster, device).predict(_matrix(bundle.manifest, table))).reshape(len(table), -1), axis=1)
     transform = bundle.manifest.get("interval_transform", "log1p")
     if raw.size and transform == "log1p":
         raw = np.expm1(raw)
     return cap_runtime(raw, table, bundle.manifest["target"])
+
+
+def _on_device(booster: xgb.Booster, device: str) -> xgb.Booster:
+    """``booster`` itself on the CPU; a copy set to ``device`` otherwise (the bundle's stays as loaded)."""
+    if device == "cpu":
+        return booster
+    if device != "cuda" and not str(device).startswith("cuda:"):
+        raise ParameterError("device", "'cpu', 'cuda' or 'cuda:<n>'", device)
+    booster = booster.copy()
+    booster.set_param({"device": device})
+    return booster
 
 
 def _matrix(manifest: dict, table: pd.DataFrame, label: np.ndarray | None = None) -> xgb.DMatrix:
