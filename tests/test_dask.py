@@ -5,15 +5,18 @@ One LocalCluster of 2 single-threaded worker processes serves the whole module.
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xgboost as xgb
 
 import hpcpredict as hp
-from hpcpredict.errors import ParameterError
+from hpcpredict.errors import InputFileError, ParameterError
 from hpcpredict.explain import shap_values
 from hpcpredict.features import read_features
+from hpcpredict.ingest import read_ldms
 from hpcpredict.model import load_bundle, predict_runtime
 from hpcpredict.model.bundle import to_frame
 from hpcpredict.scale import client_for, n_workers
@@ -100,3 +103,17 @@ def test_cli_train_with_a_bad_dask_address_is_one_line_exit_2(pipeline, tmp_path
     assert out.returncode == 2
     assert out.stderr.strip().startswith("error:") and "dask" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "m").exists()
+
+
+def test_ldms_ingest_on_dask_gives_the_identical_table_quarantine_and_counts(client, tmp_path):
+    ldms = Path(__file__).parent / "data" / "ldms"  # 4 samplers, a rollover, 2 bad lines
+    local = read_ldms(ldms, tmp_path / "local")
+    remote = read_ldms(ldms, tmp_path / "dask", dask=client)
+    pd.testing.assert_frame_equal(remote.samples, local.samples)
+    pd.testing.assert_frame_equal(remote.quarantine, local.quarantine)
+    assert remote.counts == local.counts and remote.counts["quarantined"] == 2
+    assert remote.metadata == local.metadata
+    a, b = (pd.read_parquet(tmp_path / d).sort_values(["timestamp", "component"], ignore_index=True) for d in ("local", "dask"))
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(InputFileError, match=r"lustre2_client\.1700000000:8: field 'read_bytes#llite.scratch' is not a number"):
+        read_ldms(ldms, strict=True, dask=client)  # a worker's error reaches the caller as itself

@@ -109,11 +109,12 @@ def ldms(
     output: Path = SamplesOut,
     round_s: float = typer.Option(1.0, "--round-s", help="Round timestamps to this step before merging samplers."),
     strict: bool = Strict,
+    dask: str | None = typer.Option(None, "--dask", help="Parse files in parallel on Dask: local:N or a scheduler address tcp://host:8786.", show_default=False),
 ) -> None:
     """LDMS store_csv node counters (one file set per sampler)."""
     from ..ingest import ingest_samples
 
-    report_sample_counts(ingest_samples("ldms", files, output, round_s=round_s, strict=strict), output)
+    report_sample_counts(ingest_samples("ldms", files, output, round_s=round_s, strict=strict, dask=dask), output)
 
 
 @app.command("samples")

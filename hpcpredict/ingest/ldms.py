@@ -14,6 +14,8 @@ others' on (timestamp rounded to ``round_s``, host) — samplers of one node fir
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputFileError
+from ..scale import client_for
 from ._samples import SamplesResult, counters_to_rates, derive_metrics, merge_samplers, parse_numbers, write_samples
 from ._text import iter_lines
 from .metrics import describe_metric
@@ -77,6 +80,7 @@ def read_ldms(
     counter_bits: int = 64,
     max_gap_s: float | None = None,
     strict: bool = False,
+    dask=None,
 ) -> SamplesResult:
     """Read LDMS ``store_csv`` files (or folders of them) into one samples table.
 
@@ -96,6 +100,10 @@ def read_ldms(
         Longest interval a counter rate may span (default 3 x the sampler's median interval).
     strict : bool
         Raise at the first bad line instead of quarantining it.
+    dask : str or distributed.Client, optional
+        Parse the files in parallel on a Dask cluster (``"local:N"``, ``"tcp://host:8786"`` or a
+        client, see :func:`hpcpredict.scale.client_for`), one task per file; rates and the merge
+        of samplers then run here as without Dask, so the table is identical.
 
     Returns
     -------
@@ -123,34 +131,40 @@ def read_ldms(
             data.setdefault(sampler, []).append((roll, f))
     quarantine = Quarantine()
     lines_read = records = merged_dupes = 0
+    tasks = [(sampler, f, _header_for(f, roll, headers.get(sampler, {}))) for sampler in sorted(data) for roll, f in sorted(data[sampler])]
     parts = []
-    for sampler in sorted(data):
-        frames = []
-        columns: list[str] | None = None
-        for roll, f in sorted(data[sampler]):
-            header = _header_for(f, roll, headers.get(sampler, {}))
-            frame, n_lines = _read_file(f, header, quarantine, round_s=round_s, strict=strict)
-            lines_read += n_lines
-            records += len(frame)
-            if columns is not None and frame.columns.tolist() != columns:
-                frame = frame.reindex(columns=columns)  # a later header lost metrics: keep the first layout
-            columns = columns or frame.columns.tolist()
-            frames.append(frame)
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        before = len(frame)
-        frame = frame.drop_duplicates(["component", "timestamp"], keep="last")
-        merged_dupes += before - len(frame)
-        records -= before - len(frame)
-        names = [c for c in frame.columns if c not in ("timestamp", "component")]
-        infos = [describe_metric(n, sampler=sampler, overrides=metrics) for n in names]
-        frame = frame.rename(columns={i.source: i.column for i in infos})
-        counters = [i.column for i in infos if i.kind == "counter"]
-        frame = counters_to_rates(frame, counters, bits=counter_bits, max_gap_s=max_gap_s)
-        for i in infos:
-            if i.kind == "gauge":
-                frame[i.column] = frame[i.column].astype("float64")
-        frame, infos = derive_metrics(frame, infos)
-        parts.append((frame, infos))
+    with contextlib.nullcontext() if dask is None else client_for(dask) as client:
+        if client is None:  # lazily, one file at a time, so one sampler's raw frames are held at once
+            read = (_read_one(f, header, round_s=round_s, strict=strict) for _, f, header in tasks)
+        else:  # every file at once on the workers; results come back in task order
+            read = iter(client.gather(client.map(_read_one, [t[1] for t in tasks], [t[2] for t in tasks], round_s=round_s, strict=strict, pure=False)))
+        for sampler, group in itertools.groupby(zip((t[0] for t in tasks), read), key=lambda pair: pair[0]):
+            frames = []
+            columns: list[str] | None = None
+            for _, (frame, n_lines, rejected) in group:
+                for row in rejected:
+                    quarantine.add(*row)
+                lines_read += n_lines
+                records += len(frame)
+                if columns is not None and frame.columns.tolist() != columns:
+                    frame = frame.reindex(columns=columns)  # a later header lost metrics: keep the first layout
+                columns = columns or frame.columns.tolist()
+                frames.append(frame)
+            frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+            before = len(frame)
+            frame = frame.drop_duplicates(["component", "timestamp"], keep="last")
+            merged_dupes += before - len(frame)
+            records -= before - len(frame)
+            names = [c for c in frame.columns if c not in ("timestamp", "component")]
+            infos = [describe_metric(n, sampler=sampler, overrides=metrics) for n in names]
+            frame = frame.rename(columns={i.source: i.column for i in infos})
+            counters = [i.column for i in infos if i.kind == "counter"]
+            frame = counters_to_rates(frame, counters, bits=counter_bits, max_gap_s=max_gap_s)
+            for i in infos:
+                if i.kind == "gauge":
+                    frame[i.column] = frame[i.column].astype("float64")
+            frame, infos = derive_metrics(frame, infos)
+            parts.append((frame, infos))
     samples, infos = merge_samplers(parts)
     result = SamplesResult(
         samples, infos, quarantine.to_frame(), lines_read, records, merged_dupes, metadata={"source": "ldms", "samplers": sorted(data)}
@@ -217,6 +231,13 @@ def _read_fast(path: Path, header: list[str] | None, *, round_s: float) -> tuple
         col = table[m].to_numpy()
         good[m] = col if col.dtype == np.uint64 else col.astype("float64")
     return good, table.num_rows
+
+
+def _read_one(path: Path, header: list[str] | None, *, round_s: float, strict: bool) -> tuple[pd.DataFrame, int, list]:
+    """One file's samples, data lines and quarantined rows: a task that can run on a Dask worker."""
+    q = Quarantine()
+    frame, n_lines = _read_file(path, header, q, round_s=round_s, strict=strict)
+    return frame, n_lines, q._rows
 
 
 def _read_file(path: Path, header: list[str] | None, q: Quarantine, *, round_s: float, strict: bool) -> tuple[pd.DataFrame, int]:
