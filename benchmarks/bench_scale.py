@@ -1,0 +1,149 @@
+"""The ``large`` simulator preset, reduced, end to end: single machine vs a Dask LocalCluster.
+
+Simulates the ``large`` preset (4,032 hosts; ``--days`` and ``--nodes`` shrink it), then times
+each stage twice, each in a fresh process, and samples the resident memory of that process and
+all its children (the Dask scheduler and worker processes) every 50 ms for the peak:
+
+- ingest: ``sacct`` accounting + LDMS counters (``read_ldms``; with Dask one task per file);
+- features: ``submit`` horizon with samples and topology (no Dask path: the same run twice);
+- train: ``hpcpredict.train`` (``xgboost.dask`` with Dask);
+- SHAP: exact TreeSHAP for every job (``xgboost.dask.predict(pred_contribs=True)`` with Dask).
+
+Dask times include starting the LocalCluster (``--dask local:N`` pays it too); its start-up alone
+is reported in a separate row. Prints a Markdown table with the machine.
+
+    python benchmarks/bench_scale.py --days 3                  # ~4k hosts x 3 days
+    python benchmarks/bench_scale.py --days 2 --nodes 1024     # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _tree_rss(proc) -> int:
+    import psutil
+
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def _stage(name: str, work: Path, dask: str | None, queue) -> None:
+    """Run one stage in this (fresh) process; put (seconds, peak bytes, note) on ``queue``."""
+    import psutil
+
+    import hpcpredict as hp
+
+    me, peak, done = psutil.Process(), [0], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(me))
+            time.sleep(0.05)
+
+    threading.Thread(target=watch, daemon=True).start()
+    tag = "dask" if dask else "local"
+    t0 = time.perf_counter()
+    note, seconds = "", None
+    if name == "cluster":
+        from hpcpredict.scale import client_for
+
+        with client_for(dask):
+            pass
+    elif name == "ingest":
+        from hpcpredict.ingest import read_ldms
+
+        counts = hp.ingest("sacct", [work / "sim" / "sacct.txt"], work / f"jobs-{tag}.parquet")
+        result = read_ldms(work / "sim" / "ldms", work / f"samples-{tag}", dask=dask)
+        note = f"{result.counts['records']:,} LDMS records, {counts.get('jobs', '?'):,} jobs"
+    elif name == "features":
+        summary = hp.features(work / "jobs-local.parquet", work / f"features-{tag}.parquet", horizon="submit", samples=work / "samples-local", topology=work / "sim" / "topology.csv")
+        note = f"{summary['rows']:,} jobs x {len(summary['features'])} features"
+    elif name == "train":
+        bundle = hp.train(work / "features-local.parquet", work / f"model-{tag}", dask=dask)
+        seconds = time.perf_counter() - t0  # the evaluation below checks the model; it is not timed
+        mae = hp.evaluate(bundle, work / "features-local.parquet")["metrics"]["model"]["mae"]
+        note = f"{bundle.manifest['params']['best_iteration'] + 1} trees, test MAE {mae:,.0f} s"
+    elif name == "shap":
+        from hpcpredict.explain import shap_values
+        from hpcpredict.features import read_features
+        from hpcpredict.model import load_bundle
+        from hpcpredict.scale import client_for
+        import contextlib
+
+        bundle, table = load_bundle(work / "model-local"), read_features(work / "features-local.parquet")
+        with contextlib.nullcontext() if dask is None else client_for(dask) as client:
+            e = shap_values(bundle, table, client=client)
+        note = f"{e.values.shape[0]:,} jobs x {e.values.shape[1]} features"
+    seconds = seconds if seconds is not None else time.perf_counter() - t0
+    done.set()
+    queue.put((seconds, max(peak[0], _tree_rss(me)), note))
+
+
+def measure(name: str, work: Path, dask: str | None) -> tuple[float, int, str]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_stage, args=(name, work, dask, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def main() -> None:
+    from _machine import describe_machine
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--days", type=int, default=3)
+    ap.add_argument("--nodes", type=int, default=None, help="hosts (default: the preset's 4,032)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--work", type=Path, default=None, help="folder to keep the files in (default: a temporary one)")
+    args = ap.parse_args()
+    import hpcpredict as hp
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench_scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    from hpcpredict.simulate import simulate
+
+    sim = simulate(work / "sim", preset="large", days=args.days, nodes=args.nodes)
+    size = sum(f.stat().st_size for f in (work / "sim").rglob("*") if f.is_file())
+    print(f"simulated large preset, {args.days} days{f', {args.nodes} nodes' if args.nodes else ''}: "
+          f"{sim['jobs']:,} jobs, {size / 2**30:.2f} GiB in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+    address = f"local:{args.workers}"
+    rows = []
+    for stage in ("cluster", "ingest", "features", "train", "shap"):
+        single = measure(stage, work, None) if stage != "cluster" else None
+        dask = measure(stage, work, address) if stage != "features" else None
+        rows.append((stage, single, dask))
+        print(f"{stage}: local {single} dask {dask}", file=sys.stderr)
+
+    gib = 2**30
+    print(f"\n`large` preset, {args.days} days ({sim['jobs']:,} jobs, {size / gib:.2f} GiB dump); {describe_machine()}\n")
+    print(f"| stage | single machine s | peak GiB | Dask LocalCluster ({args.workers} workers x 1 thread) s | peak GiB (all processes) | Dask / single | GPU | what |")
+    print("|---|---:|---:|---:|---:|---:|---|---|")
+    for stage, single, dask in rows:
+        s = f"{single[0]:.1f} | {single[1] / gib:.2f}" if single else "— | —"
+        d = f"{dask[0]:.1f} | {dask[1] / gib:.2f}" if dask else "no Dask path | —"
+        ratio = f"{dask[0] / single[0]:.2f}" if single and dask else "—"
+        what = (dask or single)[2] if stage != "cluster" else "LocalCluster start and close alone (included in each Dask row)"
+        print(f"| {stage} | {s} | {d} | {ratio} | not measured — no GPU lent | {what} |")
+
+
+if __name__ == "__main__":
+    main()
