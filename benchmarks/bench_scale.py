@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import sys
 import tempfile
 import threading
@@ -134,14 +135,21 @@ def main() -> None:
         print(f"{stage}: local {single} dask {dask}", file=sys.stderr)
 
     gib = 2**30
-    print(f"\n`large` preset, {args.days} days ({sim['jobs']:,} jobs, {size / gib:.2f} GiB dump); {describe_machine()}\n")
+    load = os.getloadavg()[0]
+    print(f"\n`large` preset, {args.days} days ({sim['jobs']:,} jobs, {size / gib:.2f} GiB dump); {describe_machine()}; "
+          f"load average {load:.1f} at the end; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}\n")
     print(f"| stage | single machine s | peak GiB | Dask LocalCluster ({args.workers} workers x 1 thread) s | peak GiB (all processes) | Dask / single | GPU | what |")
     print("|---|---:|---:|---:|---:|---:|---|---|")
     for stage, single, dask in rows:
         s = f"{single[0]:.1f} | {single[1] / gib:.2f}" if single else "— | —"
         d = f"{dask[0]:.1f} | {dask[1] / gib:.2f}" if dask else "no Dask path | —"
         ratio = f"{dask[0] / single[0]:.2f}" if single and dask else "—"
-        what = (dask or single)[2] if stage != "cluster" else "LocalCluster start and close alone (included in each Dask row)"
+        if stage == "cluster":
+            what = "LocalCluster start and close alone (included in each Dask row)"
+        elif single and dask and single[2] != dask[2]:
+            what = f"single: {single[2]}; Dask: {dask[2]}"
+        else:
+            what = (dask or single)[2]
         print(f"| {stage} | {s} | {d} | {ratio} | not measured — no GPU lent | {what} |")
 
 
