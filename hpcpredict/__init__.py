@@ -10,7 +10,7 @@ bundles), each also reachable from the ``hpcpredict`` command line:
 >>> hpcpredict.evaluate("model/", "features.parquet")  # doctest: +SKIP
 
 Where a function shares its name with a subpackage (``ingest``, ``features``, ``evaluate``,
-``explain``, ``simulate``), the attribute is the function; import helpers from the subpackage
+``explain``, ``report``, ``simulate``), the attribute is the function; import helpers from the subpackage
 explicitly (``from hpcpredict.ingest import quarantine_path``).
 """
 
@@ -25,6 +25,7 @@ from .ingest import ingest, ingest_samples, read_ldms, read_pbs, read_sacct, rea
 from .model import RuntimeModel, load_bundle, train
 from .predict import predict
 from .queue import predict_queued, read_queue
+from .report import report
 from .simulate import simulate
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "read_swf",
     "read_table",
     "read_topology",
+    "report",
     "shap_values",
     "simulate",
     "train",
