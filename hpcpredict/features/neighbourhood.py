@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._samples import SampleSource, open_samples, to_seconds
+from ._samples import SampleSource, open_samples, to_seconds, window_bounds
 from .registry import register
 
 __all__ = ["NEIGHBOURHOOD_WINDOWS", "neighbourhood_features"]
@@ -59,10 +59,8 @@ def neighbourhood_features(jobs: pd.DataFrame, samples, topology: pd.DataFrame |
     pairs = _job_groups(jobs, topo, groups)
     h = to_seconds(jobs["start_time"])[pairs["job"].to_numpy()]
     n = stalls.shape[1] - 1
-    b = source.bucket_s
     for label, width in NEIGHBOURHOOD_WINDOWS.items():
-        i_lo = np.clip(np.nan_to_num(np.ceil((h - width) / b) - k0), 0, n).astype(np.int64)
-        i_hi = np.clip(np.nan_to_num(np.floor(h / b) - k0), 0, n).astype(np.int64)
+        i_lo, i_hi = window_bounds(h, width, k0=k0, n=n, bucket_s=source.bucket_s)
         g = pairs["group"].to_numpy()
         per_pair = pd.DataFrame(
             {
