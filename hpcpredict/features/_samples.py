@@ -115,7 +115,10 @@ def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
         return None
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps in a Parquet file are UTC, whatever the machine's zone
-    con.execute("SET enable_progress_bar = false")  # stdout belongs to the CLI (--json)
+    try:
+        con.execute("SET enable_progress_bar = false")  # stdout belongs to the CLI (--json)
+    except duckdb.InvalidInputException:
+        pass  # in Jupyter without ipywidgets duckdb refuses any change of the setting; its bar is off there
     if isinstance(samples, pd.DataFrame):
         for col in ("timestamp", "component"):
             if col not in samples.columns:
