@@ -72,7 +72,9 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str], *, metadata: d
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    plain = df.copy(deep=False)
+    plain.attrs = {}  # our metadata travels below, as JSON; pandas' own would choke on timestamps
+    table = pa.Table.from_pandas(plain, preserve_index=False)
     if metadata is not None:
         meta = dict(table.schema.metadata or {})
         meta[b"hpcpredict"] = json.dumps(metadata).encode()

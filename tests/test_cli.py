@@ -69,8 +69,8 @@ def test_a_model_refuses_a_table_of_another_horizon(tmp_path, pipeline):
     assert "trained for horizon 'submit'" in out.stderr
 
 
-def test_demo_prints_the_table_and_writes_its_outputs(tmp_path):
-    out = run("demo", "-o", tmp_path / "demo")
+def test_demo_on_the_real_trace_prints_the_table_and_writes_its_outputs(tmp_path):
+    out = run("demo", "--dataset", "kth-sp2", "-o", tmp_path / "demo")
     assert out.returncode == 0, out.stderr
     assert "requested limit" in out.stdout and "Top predictors" in out.stdout
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())

@@ -10,6 +10,7 @@ import pytest
 import shap
 import xgboost as xgb
 
+import hpcpredict
 from hpcpredict.explain import (
     bootstrap_rankings,
     compare_importance,
@@ -28,7 +29,7 @@ from hpcpredict.explain import (
     stratified_order,
     top_interactions,
 )
-from hpcpredict.model import Bundle
+from hpcpredict.model import Bundle, load_training_table, train
 from hpcpredict.model.bundle import to_frame
 
 FAMILIES = {"x_big": "request", "x_mid": "history", "x_small": "queue", "x_late": "filesystem", "period": "calendar"}
@@ -192,3 +193,18 @@ def test_permutation_importance_agrees_on_the_planted_order_and_disagreements_ar
     comparison = compare_importance(shap_rank, perm, top=2)
     assert comparison["only_shap"] == ["period"] and comparison["only_permutation"] == ["x_big"]
     assert not comparison["agree"]
+
+
+def test_a_sample_of_a_per_job_table_is_explained_in_its_own_time_order(tmp_path):
+    # A per-job table names its own time column (here epoch seconds); there is no submit_time.
+    rng = np.random.default_rng(0)
+    n = 300
+    x = rng.uniform(1, 10, n)
+    table = pd.DataFrame({"t_epoch": 1.5e9 + rng.permutation(n) * 3600.0, "x": x, "z": rng.normal(size=n), "bw": 100 * x + rng.normal(0, 5, n)})
+    loaded = load_training_table(table, target="bw", time="t_epoch")
+    bundle = train(loaded, tmp_path / "model", target="bw", n_estimators=20)
+    explanation = shap_values(bundle, loaded, sample=50, seed=1)
+    times = loaded.loc[explanation.row_index, "t_epoch"].to_numpy()
+    assert len(times) == 50 and pd.Series(times).is_monotonic_increasing
+    result = hpcpredict.explain(bundle, loaded, rows="all", sample=50, interactions=0, permutation=False, n_boot=10)
+    assert result["rows"] == 50 and result["features"][0]["feature"] == "x"

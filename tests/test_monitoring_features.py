@@ -240,3 +240,26 @@ def test_job_window_means_do_not_depend_on_the_chunking(data, monkeypatch):
     chunked = job_window_features(jobs, samples, stats=("mean",))
     assert whole["job_fs_read_bytes_per_s_mean"].notna().sum() > 30
     pd.testing.assert_frame_equal(whole, chunked, rtol=1e-9)
+
+
+def test_a_job_still_waiting_counts_as_queued_until_it_starts():
+    """A pending job (no start, no end yet: a replay's view of the past) stays in the queue."""
+    from hpcpredict.features.queue import queue_features
+    from hpcpredict.schema import conform_jobs
+
+    t = lambda s: pd.Timestamp(s, unit="s", tz="UTC")  # noqa: E731
+    jobs = conform_jobs(
+        pd.DataFrame(
+            {
+                "job_id": ["waiting", "later"],
+                "submit_time": [t(100), t(200)],
+                "start_time": [pd.NaT, pd.NaT],
+                "end_time": [pd.NaT, pd.NaT],
+                "req_nodes": [4, 1],
+                "time_limit_s": [3600.0, 60.0],
+            }
+        )
+    )
+    feats = queue_features(jobs, horizon="submit")
+    assert feats.loc[1, "queue_queued_jobs_at_submit"] == 1
+    assert feats.loc[1, "queue_queued_node_hours_at_submit"] == 4.0

@@ -138,7 +138,8 @@ def test_interval_models_give_p10_and_p90_in_the_queue_and_the_service(pipeline,
 
     bundle = hp.train(pipeline["features"], tmp_path / "model", intervals=True, n_estimators=100)
     jobs, at, pending = _queue_at(pipeline, "1996-10-25 12:00")
-    pending = pending.assign(submit_time=at)  # the service predicts jobs submitted now
+    # the service predicts jobs submitted now, which the jobs table does not hold yet
+    pending = pending.assign(submit_time=at, job_id="new-" + pending["job_id"])
     out = predict_queued(bundle, pending, jobs, at=at, reasons=0)
     assert (out["predicted_p10_s"] <= out["predicted_p90_s"]).all()
     assert (out["predicted_p90_s"] <= out["time_limit_s"]).all()

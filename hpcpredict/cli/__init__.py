@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import matplotlib
 import typer
+
+# The command line only writes figures to files: never reach for a display. (The library leaves
+# the backend alone, so plots show inline in notebooks.)
+matplotlib.use("Agg")
 
 from .._version import __version__
 from . import ingest, pipeline, report, serve

@@ -42,11 +42,11 @@ def print_json(document) -> None:
     sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
 
 
-def table(title: str, columns: list[str], rows: list[list]) -> Table:
-    """A rich table with right-aligned numbers."""
+def table(title: str, columns: list[str], rows: list[list], *, text_columns: tuple[str, ...] = ()) -> Table:
+    """A rich table: the first column and ``text_columns`` left-aligned, numbers right-aligned."""
     out = Table(title=title, title_justify="left")
     for i, col in enumerate(columns):
-        out.add_column(col, justify="left" if i == 0 else "right")
+        out.add_column(col, justify="left" if i == 0 or col in text_columns else "right")
     for row in rows:
         out.add_row(*[_fmt(v) for v in row])
     return out

@@ -9,7 +9,7 @@ import typer
 import hpcpredict as hp
 
 from ._common import console, err_console, handle_errors, print_json
-from .render import evaluation_table, group_tables, queue_table, ranking_tables, replay_table
+from .render import demo_report, evaluation_table, group_tables, queue_table, ranking_tables, replay_table
 
 Json = typer.Option(False, "--json", help="Print one JSON document to stdout instead of tables.")
 Dask = typer.Option(None, "--dask", help="Run on Dask: local:N (N local worker processes) or a scheduler address tcp://host:8786.", show_default=False)
@@ -36,6 +36,7 @@ def train(
     time: str | None = typer.Option(None, "--time", help="Time column of a per-job table (splits and early stopping follow it)."),
     app: str | None = typer.Option(None, "--app", help="Application column of a per-job table (for --split loao, --by app)."),
     exclude: list[str] = typer.Option([], "--exclude", help="Regular expression of columns that are not features (repeatable)."),
+    apps: list[str] = typer.Option([], "--apps", help="Train and test on this application only, e.g. control jobs (repeatable)."),
     objective: str = typer.Option("absolute", "--objective", help="absolute (MAE, default), relative, squared_log, underestimate or aft (TIMEOUT jobs censored)."),
     intervals: bool = typer.Option(False, "--intervals", help="Also fit p10/p50/p90 prediction intervals."),
     test_fraction: float = typer.Option(0.2, "--test-fraction", help="Share of the latest jobs held out for evaluation."),
@@ -46,7 +47,7 @@ def train(
 ) -> None:
     """Train an XGBoost model on the earliest jobs; the latest are held out."""
     bundle = hp.train(
-        features, output, target=target, time=time, app=app, exclude=exclude, objective=objective,
+        features, output, target=target, time=time, app=app, exclude=exclude, apps=apps or None, objective=objective,
         intervals=intervals, test_fraction=test_fraction, n_estimators=n_estimators, device=device, seed=seed, dask=dask,
     )
     rows = bundle.manifest["rows"]
@@ -141,17 +142,16 @@ def explain(
 @handle_errors
 def demo(
     output: Path = typer.Option(Path("demo-out"), "-o", "--output", help="Folder for every stage's files."),
-    dataset: str = typer.Option("kth-sp2", "--dataset", help="Built-in dataset."),
+    dataset: str = typer.Option("simulated", "--dataset", help="simulated (default: a simulated cluster with planted causes) or kth-sp2 (a real trace)."),
+    preset: str = typer.Option("default", "--preset", help="Simulator preset: tiny, default or large."),
+    seed: int = typer.Option(0, "--seed", help="Simulator seed."),
     json: bool = Json,
 ) -> None:
-    """Run the whole pipeline on a built-in dataset and show the results."""
-    summary = hp.demo(output, dataset=dataset)
+    """Run the whole pipeline on built-in data and show the results."""
+    summary = hp.demo(output, dataset=dataset, preset=preset, seed=seed)
     if json:
         print_json(summary)
         return
-    c = summary["ingest"]
-    console.print(f"[bold]hpcpredict demo[/] on {summary['dataset']}: {c['jobs']:,} jobs ingested, {c['quarantined']} quarantined")
-    console.print(evaluation_table(summary["evaluation"]))
-    for t in ranking_tables(summary["explanation"]):
-        console.print(t)
+    for part in demo_report(summary):
+        console.print(part)
     console.print(f"outputs under {output}/: " + ", ".join(Path(p).name for p in summary["files"].values()), highlight=False)

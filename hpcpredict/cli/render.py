@@ -7,7 +7,7 @@ from rich.table import Table
 from ..evaluate import METRICS
 from ._common import table
 
-__all__ = ["evaluation_table", "group_tables", "metrics_table", "queue_table", "ranking_tables", "replay_table"]
+__all__ = ["demo_report", "evaluation_table", "group_tables", "metrics_table", "queue_table", "ranking_tables", "replay_table"]
 
 
 def evaluation_table(evaluation: dict) -> Table:
@@ -80,6 +80,33 @@ def _num(value: float) -> str:
     return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
 
 
+def demo_report(summary: dict) -> list:
+    """What ``hpcpredict demo`` prints: counts, accuracy beside baselines, families, the queue."""
+    c = summary["ingest"]
+    parts = [f"[bold]hpcpredict demo[/] on {summary['dataset']}: {c['jobs']:,} jobs ingested, {c['quarantined']} quarantined"]
+    if summary["dataset"] == "simulated":
+        s = summary["samples"]
+        parts[0] += f"; {s['samples']:,} node samples of {s['hosts']} hosts, {s['quarantined']} quarantined"
+        parts.append(f"Control jobs ({', '.join(summary['control_apps'])}) at the start horizon: planted causes {summary['planted']}")
+    parts.append(evaluation_table(summary["evaluation"]))
+    floor = summary.get("noise_floor")
+    if floor:
+        parts.append(
+            f"Model MAE on the held-out control jobs: {floor['model_control_mae_s']:,.0f} s = {floor['ratio']:.2f}x the noise floor "
+            f"({floor['control_oracle_mae_s']:,.0f} s, the error of an oracle that knows every planted cause)."
+        )
+    parts.extend(ranking_tables(summary["explanation"]))
+    if summary.get("queue"):
+        import pandas as pd
+
+        queued = pd.DataFrame(summary["queue"]["jobs"])
+        if len(queued):
+            queued["predicted_end_if_started_now"] = pd.to_datetime(queued["predicted_end_if_started_now"])
+            queued.attrs["at"] = "the end of the simulated period"
+            parts.append(queue_table(queued.head(8)))
+    return parts
+
+
 def queue_table(predictions) -> Table:
     """One line per queued job: limit, prediction (with interval), end if started now, reasons."""
     has_interval = "predicted_p10_s" in predictions.columns
@@ -91,7 +118,7 @@ def queue_table(predictions) -> Table:
              job["predicted_end_if_started_now"].strftime("%Y-%m-%d %H:%M"), "\n".join(job["reasons"])]
         )
     at = predictions.attrs.get("at")
-    return table(f"{len(predictions)} queued jobs, predicted at {at}", ["job", "user", "limit", "predicted", "ends if started now", "why"], rows)
+    return table(f"{len(predictions)} queued jobs, predicted at {at}", ["job", "user", "limit", "predicted", "ends if started now", "why"], rows, text_columns=("why",))
 
 
 def _hours(seconds: float) -> str:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from ..model import Bundle, check_table, load_bundle, predict_interval, predict_runtime, unseen_categories
-from ..model.train import build_model, cap_runtime, censored_rows, feature_frame, valid_target
+from ..model.train import build_model, cap_runtime, censored_rows, feature_frame, only_apps, valid_target
 from .baselines import baseline_predictions
 from .metrics import interval_coverage, score
 from .splits import SPLITS, Fold, kfold_folds, loao_folds, rolling_folds, temporal_fold
@@ -21,6 +21,7 @@ def held_out_rows(bundle: Bundle, table: pd.DataFrame) -> pd.DataFrame:
     """Rows at or after the model's test boundary that have a usable target."""
     time = bundle.manifest.get("time_column", "submit_time")
     boundary = pd.Timestamp(bundle.manifest["test_boundary"])
+    table = only_apps(table, bundle.manifest.get("apps"), bundle.manifest.get("app_column", "app"))
     keep = valid_target(table, bundle.manifest["target"]) & (table[time] >= boundary)
     return table.loc[keep]
 
@@ -33,8 +34,10 @@ def load_evaluation_table(bundle: Bundle, features) -> pd.DataFrame:
     if source:
         if isinstance(features, pd.DataFrame) and features.attrs.get("table_source"):
             return features
-        return load_training_table(features, target=source["target"], time=source["time"], app=source["app"], exclude=source["exclude"])
-    return load_training_table(features, target=bundle.manifest["target"])
+        table = load_training_table(features, target=source["target"], time=source["time"], app=source["app"], exclude=source["exclude"])
+    else:
+        table = load_training_table(features, target=bundle.manifest["target"])
+    return only_apps(table, bundle.manifest.get("apps"), bundle.manifest.get("app_column", "app"))
 
 
 def split_predictions(bundle: Bundle, table: pd.DataFrame, *, split: str = "temporal", folds: int = 5, max_apps: int = 12, freq: str = "MS") -> tuple[pd.DataFrame, list[dict]]:

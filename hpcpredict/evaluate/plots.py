@@ -17,10 +17,6 @@ def plot_predicted_vs_actual(preds: pd.DataFrame, *, path: str | os.PathLike[str
     :func:`hpcpredict.evaluate.split_predictions`). More than ``max_points`` rows are subsampled
     (and the title says so). Writes a PNG to ``path`` atomically when given; returns the Axes.
     """
-    import matplotlib
-
-    if ax is None and not show:
-        matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     from .._atomic import atomic_path

@@ -88,13 +88,24 @@ def _format_value(name: str, value) -> str:
     if isinstance(value, str | pd.Timestamp) or not np.isscalar(value) or isinstance(value, bool | np.bool_):
         return str(value)
     value = float(value)
+    if "bytes_per_s" in name:
+        return _bytes(value) + "/s"
+    if "per_s" in name:
+        return f"{value:,.3g}/s"
     if name.endswith("_s"):
         return _duration(value)
-    if name.endswith("_bytes"):
-        return f"{value / 2**30:,.1f} GiB"
+    if "_bytes" in name:
+        return _bytes(value)
     if value.is_integer():
         return f"{value:,.0f}"
     return f"{value:,.3g}"
+
+
+def _bytes(value: float) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if abs(value) >= size:
+            return f"{value / size:,.1f} {unit}"
+    return f"{value:,.0f} B"
 
 
 def _duration(seconds: float) -> str:

@@ -56,7 +56,9 @@ def shap_values(
     if device not in ("cpu", "cuda"):
         raise ParameterError("device", "'cpu' or 'cuda'", device)
     if sample is not None and sample < len(table):
-        table = table.sample(n=sample, random_state=seed).sort_values("submit_time", kind="stable")
+        time = bundle.manifest.get("time_column", "submit_time")  # a per-job table names its own
+        table = table.sample(n=sample, random_state=seed)
+        table = table.sort_values(time, kind="stable") if time in table.columns else table.sort_index()
     frame = to_frame(bundle, table)
     booster = bundle.booster.copy()
     booster.set_param({"device": device})

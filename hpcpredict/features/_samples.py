@@ -19,7 +19,7 @@ import pandas as pd
 from ..errors import InputFileError
 from ..ingest.metrics import ROLES, describe_metric
 
-__all__ = ["BUCKET_S", "QUANTITY", "SampleSource", "open_samples", "to_seconds"]
+__all__ = ["BUCKET_S", "QUANTITY", "SampleSource", "open_samples", "to_seconds", "window_bounds"]
 
 #: Width of a time bucket, in seconds.
 BUCKET_S = 60
@@ -43,6 +43,17 @@ def to_seconds(times: pd.Series) -> np.ndarray:
     out = t.to_numpy("datetime64[ns]").astype("int64") / 1e9
     out[t.isna().to_numpy()] = np.nan
     return out
+
+
+def window_bounds(h: np.ndarray, width: float, *, k0: int, n: int, bucket_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Prefix-sum indices of the whole buckets inside ``[h - width, h)``, clipped to ``0 .. n``.
+
+    With ``prefix[i]`` the total over buckets ``k0 .. k0 + i - 1``, a window's total is
+    ``prefix[hi] - prefix[lo]``; NaN moments give an empty window.
+    """
+    lo = np.clip(np.nan_to_num(np.ceil((h - width) / bucket_s) - k0), 0, n).astype(np.int64)
+    hi = np.clip(np.nan_to_num(np.floor(h / bucket_s) - k0), 0, n).astype(np.int64)
+    return lo, hi
 
 
 @dataclass
@@ -104,7 +115,10 @@ def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
         return None
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps in a Parquet file are UTC, whatever the machine's zone
-    con.execute("SET enable_progress_bar = false")  # stdout belongs to the CLI (--json)
+    try:
+        con.execute("SET enable_progress_bar = false")  # stdout belongs to the CLI (--json)
+    except duckdb.InvalidInputException:
+        pass  # in Jupyter without ipywidgets duckdb refuses any change of the setting; its bar is off there
     if isinstance(samples, pd.DataFrame):
         for col in ("timestamp", "component"):
             if col not in samples.columns:

@@ -14,6 +14,7 @@ from ..schema import conform_jobs
 from .calendar import calendar_features
 from .history import history_features
 from .jobwindow import job_window_features
+from .neighbourhood import neighbourhood_features
 from .placement import placement_features
 from .queue import queue_features
 from .registry import REGISTRY, available, check_horizon
@@ -35,6 +36,7 @@ BUILDERS: list[tuple[str, Callable[..., pd.DataFrame]]] = [
     ("start", lambda jobs, samples, topology: queue_features(jobs, horizon="start")),
     ("start", lambda jobs, samples, topology: system_features(jobs, samples, horizon="start")),
     ("start", lambda jobs, samples, topology: placement_features(jobs, topology)),
+    ("start", lambda jobs, samples, topology: neighbourhood_features(jobs, samples, topology)),
     ("end", lambda jobs, samples, topology: job_window_features(jobs, samples)),
 ]
 

@@ -68,7 +68,8 @@ def queue_features(jobs: pd.DataFrame, *, horizon: str) -> pd.DataFrame:
     alloc = jobs["alloc_nodes"].astype("float64").fillna(jobs["req_nodes"].astype("float64")).fillna(1.0).to_numpy()
     node_hours = req * jobs["time_limit_s"].astype("float64").fillna(0.0).to_numpy() / 3600.0
     leave = np.where(np.isnan(start), end, start)  # a job cancelled while pending leaves at its end
-    leave = np.where(np.isnan(submit), np.nan, np.fmax(leave, submit))
+    # still waiting (no start, no end) → never leaves; np.fmax alone would turn NaN into submit
+    leave = np.where(np.isnan(submit) | np.isnan(leave), np.nan, np.fmax(leave, submit))
     ran_end = np.where(np.isnan(start), np.nan, end)
     ones = np.ones(len(jobs))
     h = submit if horizon == "submit" else start

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..ingest.metrics import ROLES
-from ._samples import QUANTITY, SampleSource, open_samples, to_seconds
+from ._samples import QUANTITY, SampleSource, open_samples, to_seconds, window_bounds
 from .registry import register
 
 __all__ = ["WINDOWS", "system_features"]
@@ -76,14 +76,10 @@ def system_features(jobs: pd.DataFrame, samples, *, horizon: str) -> pd.DataFram
         return out
     k0, prefix = totals
     h = to_seconds(jobs[f"{horizon}_time"])
-    b = source.bucket_s
-    hi = np.floor(h / b)
     n = len(next(iter(prefix.values()))) - 1
+    valid = ~np.isnan(h)
     for label, width in WINDOWS.items():
-        lo = np.ceil((h - width) / b)
-        valid = ~np.isnan(h)
-        i_lo = np.clip(np.nan_to_num(lo - k0), 0, n).astype(np.int64)
-        i_hi = np.clip(np.nan_to_num(hi - k0), 0, n).astype(np.int64)
+        i_lo, i_hi = window_bounds(h, width, k0=k0, n=n, bucket_s=source.bucket_s)
 
         def window(key: str) -> np.ndarray:
             p = prefix[key]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "feature_frame",
     "known_by",
     "load_training_table",
+    "only_apps",
     "predict_interval",
     "predict_runtime",
     "temporal_split",
@@ -65,6 +67,19 @@ def temporal_split(table: pd.DataFrame, *, test_fraction: float, time: str = "su
     boundary = times.iloc[int(np.floor(len(times) * (1.0 - test_fraction)))]
     is_test = table[time] >= boundary
     return table.index[~is_test], table.index[is_test], boundary
+
+
+def only_apps(table: pd.DataFrame, apps: Sequence[str] | None, app_col: str | None = "app") -> pd.DataFrame:
+    """The rows of ``table`` whose application is one of ``apps`` (all rows when ``apps`` is empty)."""
+    if not apps:
+        return table
+    if not app_col or app_col not in table.columns:
+        raise ParameterError("apps", "used with a table that has an application column", list(apps))
+    kept = table.loc[table[app_col].astype("string").isin([str(a) for a in apps])]
+    if kept.empty:
+        raise HpcPredictError(f"no job of the applications {list(apps)} in the table (column {app_col!r})")
+    kept.attrs = table.attrs
+    return kept
 
 
 def load_training_table(
@@ -113,6 +128,7 @@ def train(
     time: str | None = None,
     app: str | None = None,
     exclude: tuple[str, ...] | list[str] = (),
+    apps: Sequence[str] | None = None,
     intervals: bool = False,
     n_estimators: int = 2000,
     early_stopping_rounds: int = 50,
@@ -146,6 +162,10 @@ def train(
         The time and application columns of a per-job table (feature tables: ``submit_time``, ``app``).
     exclude : list of str
         Regular expressions of columns that are not features (per-job tables).
+    apps : list of str, optional
+        Train and test on these applications only, e.g. the control jobs a site reruns at fixed
+        sizes (Costello & Bhatele): their runtime varies with the system state alone. Evaluation
+        and explanation of the bundle keep to them too.
     intervals : bool
         Also fit p10/p50/p90 prediction intervals.
     n_estimators, early_stopping_rounds : int
@@ -182,6 +202,8 @@ def train(
     source = table.attrs.get("table_source")
     time_col = source["time"] if source else "submit_time"
     app_col = (source["app"] if source else "app") or None
+    if apps:
+        table = only_apps(table, apps, app_col)
     obj = get_objective(objective)
     usable = table.loc[valid_target(table, target) & table[time_col].notna()]
     train_idx, test_idx, boundary = temporal_split(usable, test_fraction=test_fraction, time=time_col)
@@ -209,6 +231,7 @@ def train(
         "horizon": table.attrs.get("horizon", "submit"),
         "time_column": time_col,
         "app_column": app_col,
+        "apps": list(apps) if apps else None,
         "table_source": source,
         "features": [{**f, "dtype": "category" if f["kind"] == "categorical" else "float32"} for f in specs],
         "categories": model.categories_,
