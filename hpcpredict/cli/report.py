@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-import hpcpredict.report as _report
+from ..report import report as write_report
 
 from ._common import err_console, handle_errors
 
@@ -23,5 +23,5 @@ def report(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
     """Write one self-contained HTML page: evaluation table, dominant predictors, plots."""
-    path = _report.report(model, features, output, top=top, sample=sample, exhaustive=all_, interactions=interactions, device=device)
+    path = write_report(model, features, output, top=top, sample=sample, exhaustive=all_, interactions=interactions, device=device)
     err_console.print(f"report → {path} ({path.stat().st_size / 1e6:.1f} MB, self-contained)", highlight=False)
