@@ -227,7 +227,7 @@ def test_cli_prints_counts_and_exits_2_on_a_wrong_header(tmp_path):
     runner = CliRunner()
     out = tmp_path / "jobs.parquet"
     ok = runner.invoke(app, ["ingest", "sacct", str(FIXTURE), "-o", str(out), "--tz", "UTC"])
-    assert ok.exit_code == 0 and "14 records: 8 jobs" in ok.output and "6 duplicates merged" in ok.output
+    assert ok.exit_code == 0 and "14 records: 8 jobs" in ok.output and "6 merged into their job" in ok.output
     assert len(pd.read_parquet(out)) == 8
     bad = tmp_path / "x.txt"
     bad.write_text("hello|world\n1|2\n")

@@ -77,4 +77,4 @@ def test_cli_table_and_pbs_commands(tmp_path):
     neither = runner.invoke(app, ["ingest", "table", str(EAGLE), "-o", str(out)])
     assert neither.exit_code == 2 and "exactly one of a preset name or a mapping file" in neither.output
     pbs = runner.invoke(app, ["ingest", "pbs", str(DATA / "pbs-accounting-20240305"), "-o", str(tmp_path / "p.parquet")])
-    assert pbs.exit_code == 0 and "19 records: 8 jobs" in pbs.output and "11 duplicates merged" in pbs.output
+    assert pbs.exit_code == 0 and "19 records: 8 jobs" in pbs.output and "11 merged into their job" in pbs.output

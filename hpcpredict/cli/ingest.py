@@ -22,7 +22,7 @@ def report_counts(counts: dict[str, int], output: Path) -> None:
     err_console.print(
         f"read {counts['lines_read']:,} records: {counts['jobs']:,} jobs → {output}, "
         f"{counts['quarantined']:,} quarantined → {quarantine_path(output)}, "
-        f"{counts['duplicates_merged']:,} duplicates merged"
+        f"{counts['duplicates_merged']:,} merged into their job (steps, repeated records)"
         + (" (the quarantine table gives each line's file, number and reason)" if counts["quarantined"] else ""),
         highlight=False,
     )
