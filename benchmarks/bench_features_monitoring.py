@@ -157,9 +157,14 @@ def run_job_all(folder: Path):
     return job_window_features(_jobs(folder), folder / "samples")
 
 
+def _subset(jobs: pd.DataFrame, n: int) -> pd.DataFrame:
+    """``n`` jobs spread evenly over the table (the loops are timed on these and extrapolated)."""
+    return jobs.iloc[:: max(1, len(jobs) // n)].head(n)
+
+
 def run_loop_job(folder: Path, n: int):
     """Per job: one boolean mask over all samples, then mean/max/p95 per role (the naive way)."""
-    jobs = _jobs(folder).iloc[:: max(1, len(_jobs(folder)) // n)].head(n)
+    jobs = _subset(_jobs(folder), n)
     frame = _role_frame(folder)
     roles = pd.DataFrame(_roles_of(frame))
     t = frame["timestamp"]
@@ -172,7 +177,7 @@ def run_loop_job(folder: Path, n: int):
 
 def run_loop_system(folder: Path, n: int):
     """Per job and window: one boolean mask over all samples, then per-minute totals and means."""
-    jobs = _jobs(folder).iloc[:: max(1, len(_jobs(folder)) // n)].head(n)
+    jobs = _subset(_jobs(folder), n)
     frame = _role_frame(folder)
     roles = pd.DataFrame(_roles_of(frame))
     t = frame["timestamp"]

@@ -12,19 +12,11 @@ from hpcpredict.features.placement import placement_features
 from hpcpredict.features.queue import queue_features
 from hpcpredict.features.system import WINDOWS, system_features
 from hpcpredict.ingest import SamplesResult, write_samples
+from hpcpredict.features._samples import QUANTITY
 from hpcpredict.ingest.metrics import MetricInfo
 
 from _monitoring import ROLE_COLUMNS, make_jobs, make_samples, make_topology
 
-QUANTITY = {
-    "fs_read_bytes": "fs_read_bytes_per_s",
-    "fs_write_bytes": "fs_write_bytes_per_s",
-    "fs_metadata_ops": "fs_metadata_ops_per_s",
-    "net_flits": "net_flits_per_s",
-    "net_stalls": "net_stalls_per_s",
-    "cpu_busy": "cpu_busy_frac",
-    "mem_used": "mem_used_bytes",
-}
 
 
 @pytest.fixture(scope="module")
