@@ -17,6 +17,7 @@ from .slurm import read_sacct, stream_sacct
 from .swf import read_swf
 from ._samples import SamplesResult, write_samples
 from .ldms import read_ldms
+from .ldms_stream import stream_ldms
 from .samples import read_samples, read_topology
 from .table import PRESETS, read_table
 
@@ -32,6 +33,7 @@ __all__ = [
     "ingest_samples",
     "quarantine_path",
     "read_ldms",
+    "stream_ldms",
     "read_pbs",
     "read_sacct",
     "read_samples",
@@ -106,6 +108,10 @@ SAMPLE_READERS: dict[str, Callable[..., SamplesResult]] = {
 }
 
 
+#: Monitoring formats written to their folder in bounded memory (same folder as the reader's).
+SAMPLE_STREAMERS: dict[str, Callable[..., dict[str, int]]] = {"ldms": stream_ldms}
+
+
 def ingest_samples(
     fmt: str,
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
@@ -114,7 +120,9 @@ def ingest_samples(
 ) -> dict[str, int]:
     """Read node monitoring files of format ``fmt`` and write the samples folder ``output_dir``.
 
-    The quarantine table goes beside it (``samples.quarantine.parquet`` for ``samples/``).
+    The quarantine table goes beside it (``samples.quarantine.parquet`` for ``samples/``). LDMS
+    files are streamed (:func:`stream_ldms`): memory holds about one roll-over file per sampler and
+    one day of output, however long the record.
 
     Examples
     --------
@@ -125,4 +133,6 @@ def ingest_samples(
         reader = SAMPLE_READERS[fmt]
     except KeyError:
         raise ParameterError("fmt", f"one of {sorted(SAMPLE_READERS)}", fmt) from None
+    if fmt in SAMPLE_STREAMERS:
+        return SAMPLE_STREAMERS[fmt](paths, output_dir, **options)
     return reader(paths, output_dir, **options).counts

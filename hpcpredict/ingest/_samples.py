@@ -19,7 +19,7 @@ from .._atomic import atomic_dir, write_json
 from .metrics import MetricInfo
 from .result import quarantine_path
 
-__all__ = ["SamplesResult", "counters_to_rates", "derive_metrics", "parse_numbers", "write_samples", "merge_samplers"]
+__all__ = ["SamplesResult", "counters_to_rates", "default_max_gap_s", "derive_metrics", "parse_numbers", "write_day", "write_samples", "merge_samplers"]
 
 _UINT = r"^\d+$"
 _FLOAT = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(nan|inf)$"
@@ -127,8 +127,7 @@ def counters_to_rates(
     first = np.ones(len(frame), bool)
     first[1:] = comp[1:] != comp[:-1]
     if max_gap_s is None:
-        steps = dt[~first & (dt > 0)]
-        max_gap_s = 3 * float(np.median(steps)) if len(steps) else np.inf
+        max_gap_s = _default_max_gap_s(dt, first)
     invalid = first | ~(dt > 0) | (dt > max_gap_s)
     mask = (1 << bits) - 1
     for col in columns:
@@ -145,10 +144,38 @@ def counters_to_rates(
             d = np.where(cur < prev, cur, cur - prev)
         delta[0] = np.nan
         delta[1:] = d
-        rate = delta / dt
+        with np.errstate(divide="ignore", invalid="ignore"):  # dt <= 0 rows are set to NaN below
+            rate = delta / dt
         rate[invalid] = np.nan
         frame[col] = rate
     return frame
+
+
+def _default_max_gap_s(dt: np.ndarray, first: np.ndarray) -> float:
+    steps = dt[~first & (dt > 0)]
+    return 3 * float(np.median(steps)) if len(steps) else np.inf
+
+
+def default_max_gap_s(frame: pd.DataFrame) -> float:
+    """3 x the median sampling interval of ``frame`` (per component): what a rate may span at most.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime([0, 60, 120, 0, 60], unit="s", utc=True)
+    >>> default_max_gap_s(pd.DataFrame({"timestamp": t, "component": ["a", "a", "a", "b", "b"]}))
+    180.0
+    """
+    frame = frame.sort_values(["component", "timestamp"], kind="stable")
+    t = frame["timestamp"].to_numpy("datetime64[ns]").astype("int64")
+    comp = frame["component"].to_numpy(object)
+    if not len(t):
+        return np.inf
+    dt = np.empty(len(t))
+    dt[0] = np.nan
+    dt[1:] = np.diff(t) / 1e9
+    first = np.ones(len(t), bool)
+    first[1:] = comp[1:] != comp[:-1]
+    return _default_max_gap_s(dt, first)
 
 
 def derive_metrics(frame: pd.DataFrame, infos: list[MetricInfo]) -> tuple[pd.DataFrame, list[MetricInfo]]:
@@ -201,9 +228,6 @@ def write_samples(result: SamplesResult, output_dir: str | os.PathLike[str]) -> 
 
     The quarantine table goes beside the folder (``samples.quarantine.parquet``). Returns the counts.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     result.check_reconciles()
     meta = {"table": "samples", "metrics": [m.to_dict() for m in result.metrics], "counts": result.counts, **result.metadata}
     frame = result.samples.copy()
@@ -212,14 +236,22 @@ def write_samples(result: SamplesResult, output_dir: str | os.PathLike[str]) -> 
     with atomic_dir(output_dir) as tmp:
         days = frame["timestamp"].dt.strftime("%Y-%m-%d") if len(frame) else pd.Series([], dtype=str)
         for day, part in frame.groupby(days, sort=True):
-            table = pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False)
-            table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"hpcpredict": _json(meta)})
-            pq.write_table(table, tmp / f"samples-{day}.parquet", row_group_size=1 << 20)
+            write_day(part, tmp, day, meta)
         write_json(meta, tmp / "_metrics.json")
     from .._atomic import write_parquet
 
     write_parquet(result.quarantine, quarantine_path(output_dir), metadata={"table": "quarantine"})
     return result.counts
+
+
+def write_day(part: pd.DataFrame, folder: Path, day: str, meta: dict) -> None:
+    """Write one UTC day of samples (already sorted) as ``samples-<day>.parquet`` in ``folder``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"hpcpredict": _json(meta)})
+    pq.write_table(table, folder / f"samples-{day}.parquet", row_group_size=1 << 20)
 
 
 def _json(obj: dict) -> bytes:

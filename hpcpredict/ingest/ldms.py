@@ -28,10 +28,10 @@ from ..errors import InputFileError
 from ..scale import client_for
 from ._samples import SamplesResult, counters_to_rates, derive_metrics, merge_samplers, parse_numbers, write_samples
 from ._text import iter_lines
-from .metrics import describe_metric
+from .metrics import MetricInfo, describe_metric
 from .result import Quarantine
 
-__all__ = ["read_ldms"]
+__all__ = ["plan_files", "raw_to_samples", "read_ldms", "read_one", "sampler_metrics"]
 
 #: Header fields LDMS writes before the metrics; they become ``timestamp`` and ``component``.
 _FIXED = ("#Time", "Time", "Time_usec", "ProducerName", "component_id", "job_id", "app_id", "CompId", "Producer")
@@ -118,26 +118,15 @@ def read_ldms(
     >>> r.counts["quarantined"], r.samples.columns[:3].tolist()  # doctest: +SKIP
     (0, ['timestamp', 'component', 'MemFree'])
     """
-    files = _expand(paths)
-    if not files:
-        raise InputFileError(str(paths), "no LDMS files found")
-    headers: dict[str, dict[str, Path]] = {}
-    data: dict[str, list[tuple[str, Path]]] = {}
-    for f in files:
-        sampler, is_header, roll = _sampler_of(f)
-        if is_header:
-            headers.setdefault(sampler, {})[roll] = f
-        else:
-            data.setdefault(sampler, []).append((roll, f))
+    tasks = plan_files(paths)
     quarantine = Quarantine()
     lines_read = records = merged_dupes = 0
-    tasks = [(sampler, f, _header_for(f, roll, headers.get(sampler, {}))) for sampler in sorted(data) for roll, f in sorted(data[sampler])]
     parts = []
     with contextlib.nullcontext() if dask is None else client_for(dask) as client:
         if client is None:  # lazily, one file at a time, so one sampler's raw frames are held at once
-            read = (_read_one(f, header, round_s=round_s, strict=strict) for _, f, header in tasks)
+            read = (read_one(f, header, round_s=round_s, strict=strict) for _, f, header in tasks)
         else:  # every file at once on the workers; results come back in task order
-            read = iter(client.gather(client.map(_read_one, [t[1] for t in tasks], [t[2] for t in tasks], round_s=round_s, strict=strict, pure=False)))
+            read = iter(client.gather(client.map(read_one, [t[1] for t in tasks], [t[2] for t in tasks], round_s=round_s, strict=strict, pure=False)))
         for sampler, group in itertools.groupby(zip((t[0] for t in tasks), read), key=lambda pair: pair[0]):
             frames = []
             columns: list[str] | None = None
@@ -155,24 +144,51 @@ def read_ldms(
             frame = frame.drop_duplicates(["component", "timestamp"], keep="last")
             merged_dupes += before - len(frame)
             records -= before - len(frame)
-            names = [c for c in frame.columns if c not in ("timestamp", "component")]
-            infos = [describe_metric(n, sampler=sampler, overrides=metrics) for n in names]
-            frame = frame.rename(columns={i.source: i.column for i in infos})
-            counters = [i.column for i in infos if i.kind == "counter"]
-            frame = counters_to_rates(frame, counters, bits=counter_bits, max_gap_s=max_gap_s)
-            for i in infos:
-                if i.kind == "gauge":
-                    frame[i.column] = frame[i.column].astype("float64")
-            frame, infos = derive_metrics(frame, infos)
-            parts.append((frame, infos))
+            infos = sampler_metrics(frame.columns, sampler, metrics)
+            parts.append(raw_to_samples(frame, infos, counter_bits=counter_bits, max_gap_s=max_gap_s))
     samples, infos = merge_samplers(parts)
     result = SamplesResult(
-        samples, infos, quarantine.to_frame(), lines_read, records, merged_dupes, metadata={"source": "ldms", "samplers": sorted(data)}
+        samples, infos, quarantine.to_frame(), lines_read, records, merged_dupes, metadata={"source": "ldms", "samplers": sorted({t[0] for t in tasks})}
     )
     result.check_reconciles()
     if output_dir is not None:
         write_samples(result, output_dir)
     return result
+
+
+def sampler_metrics(columns, sampler: str, overrides: Mapping[str, Mapping[str, str]] | None) -> list[MetricInfo]:
+    """The description of each metric column of one sampler's raw frame."""
+    names = [c for c in columns if c not in ("timestamp", "component")]
+    return [describe_metric(n, sampler=sampler, overrides=overrides) for n in names]
+
+
+def raw_to_samples(frame: pd.DataFrame, infos: list[MetricInfo], *, counter_bits: int, max_gap_s: float | None) -> tuple[pd.DataFrame, list[MetricInfo]]:
+    """One sampler's raw frame (counters as read) → samples: counters as rates, gauges as float64,
+    derived ``cpu_busy_frac``/``mem_used_bytes`` added; sorted by component and timestamp."""
+    frame = frame.rename(columns={i.source: i.column for i in infos})
+    counters = [i.column for i in infos if i.kind == "counter"]
+    frame = counters_to_rates(frame, counters, bits=counter_bits, max_gap_s=max_gap_s)
+    for i in infos:
+        if i.kind == "gauge":
+            frame[i.column] = frame[i.column].astype("float64")
+    return derive_metrics(frame, infos)
+
+
+def plan_files(paths) -> list[tuple[str, Path, list[str] | None]]:
+    """``(sampler, data file, separate header fields or None)`` for every data file under
+    ``paths``, by sampler then in roll-over (time) order."""
+    files = _expand(paths)
+    if not files:
+        raise InputFileError(str(paths), "no LDMS files found")
+    headers: dict[str, dict[str, Path]] = {}
+    data: dict[str, list[tuple[str, Path]]] = {}
+    for f in files:
+        sampler, is_header, roll = _sampler_of(f)
+        if is_header:
+            headers.setdefault(sampler, {})[roll] = f
+        else:
+            data.setdefault(sampler, []).append((roll, f))
+    return [(sampler, f, _header_for(f, roll, headers.get(sampler, {}))) for sampler in sorted(data) for roll, f in sorted(data[sampler])]
 
 
 def _header_for(f: Path, roll: str, headers: dict[str, Path]) -> list[str] | None:
@@ -233,7 +249,7 @@ def _read_fast(path: Path, header: list[str] | None, *, round_s: float) -> tuple
     return good, table.num_rows
 
 
-def _read_one(path: Path, header: list[str] | None, *, round_s: float, strict: bool) -> tuple[pd.DataFrame, int, list]:
+def read_one(path: Path, header: list[str] | None, *, round_s: float, strict: bool) -> tuple[pd.DataFrame, int, list]:
     """One file's samples, data lines and quarantined rows: a task that can run on a Dask worker."""
     q = Quarantine()
     frame, n_lines = _read_file(path, header, q, round_s=round_s, strict=strict)
