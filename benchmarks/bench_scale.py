@@ -4,9 +4,11 @@ Simulates the ``large`` preset (4,032 hosts; ``--days`` and ``--nodes`` shrink i
 each stage twice, each in a fresh process, and samples the resident memory of that process and
 all its children (the Dask scheduler and worker processes) every 50 ms for the peak:
 
-- ingest: ``sacct`` accounting + LDMS counters (``read_ldms``; with Dask one task per file);
-- features: ``submit`` horizon with samples and topology (no Dask path: the same run twice);
-- train: ``hpcpredict.train`` (``xgboost.dask`` with Dask);
+- ingest: ``sacct`` accounting + LDMS counters (``hpcpredict ingest ldms``: streamed, a day at a
+  time; with Dask the files are parsed on the workers);
+- features: ``end`` horizon with samples and topology — every family, job-window statistics
+  included (with Dask, one task per block of jobs);
+- train: ``hpcpredict.train`` on those features (``xgboost.dask`` with Dask);
 - SHAP: exact TreeSHAP for every job (``xgboost.dask.predict(pred_contribs=True)`` with Dask).
 
 Dask times include starting the LocalCluster (``--dask local:N`` pays it too); its start-up alone
@@ -66,13 +68,14 @@ def _stage(name: str, work: Path, dask: str | None, queue) -> None:
         with client_for(dask):
             pass
     elif name == "ingest":
-        from hpcpredict.ingest import read_ldms
+        from hpcpredict.ingest import ingest_samples
 
         counts = hp.ingest("sacct", [work / "sim" / "sacct.txt"], work / f"jobs-{tag}.parquet")
-        result = read_ldms(work / "sim" / "ldms", work / f"samples-{tag}", dask=dask)
-        note = f"{result.counts['records']:,} LDMS records, {counts.get('jobs', '?'):,} jobs"
+        samples = ingest_samples("ldms", [work / "sim" / "ldms"], work / f"samples-{tag}", dask=dask)
+        note = f"{samples['records']:,} LDMS records, {counts.get('jobs', '?'):,} jobs"
     elif name == "features":
-        summary = hp.features(work / "jobs-local.parquet", work / f"features-{tag}.parquet", horizon="submit", samples=work / "samples-local", topology=work / "sim" / "topology.csv")
+        summary = hp.features(work / "jobs-local.parquet", work / f"features-{tag}.parquet", horizon="end", samples=work / "samples-local",
+                              topology=work / "sim" / "topology.csv", dask=dask)
         note = f"{summary['rows']:,} jobs x {len(summary['features'])} features"
     elif name == "train":
         bundle = hp.train(work / "features-local.parquet", work / f"model-{tag}", dask=dask)
@@ -112,7 +115,8 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=3)
     ap.add_argument("--nodes", type=int, default=None, help="hosts (default: the preset's 4,032)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--work", type=Path, default=None, help="folder to keep the files in (default: a temporary one)")
+    ap.add_argument("--work", type=Path, default=None, help="folder to keep the files in (default: a temporary one); "
+                    "a folder holding sim/truth.json from an earlier run is reused as it is")
     args = ap.parse_args()
     import hpcpredict as hp
 
@@ -121,7 +125,14 @@ def main() -> None:
     t0 = time.perf_counter()
     from hpcpredict.simulate import simulate
 
-    sim = simulate(work / "sim", preset="large", days=args.days, nodes=args.nodes)
+    truth = work / "sim" / "truth.json"
+    if truth.is_file():  # a kept --work folder: the 90-day simulation alone takes minutes
+        import json
+
+        sim = json.loads(truth.read_text())["counts"]
+        args.days = json.loads(truth.read_text())["world"]["days"]
+    else:
+        sim = simulate(work / "sim", preset="large", days=args.days, nodes=args.nodes)
     size = sum(f.stat().st_size for f in (work / "sim").rglob("*") if f.is_file())
     print(f"simulated large preset, {args.days} days{f', {args.nodes} nodes' if args.nodes else ''}: "
           f"{sim['jobs']:,} jobs, {size / 2**30:.2f} GiB in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -130,7 +141,7 @@ def main() -> None:
     rows = []
     for stage in ("cluster", "ingest", "features", "train", "shap"):
         single = measure(stage, work, None) if stage != "cluster" else None
-        dask = measure(stage, work, address) if stage != "features" else None
+        dask = measure(stage, work, address)
         rows.append((stage, single, dask))
         print(f"{stage}: local {single} dask {dask}", file=sys.stderr)
 

@@ -104,3 +104,27 @@ def test_bad_parameters_are_named():
         RuntimeModel("cubic").fit(X, y)
     with pytest.raises(ParameterError, match="'device' parameter"):
         RuntimeModel(device="tpu").fit(X, y)
+
+
+def test_conformal_calibration_widens_intervals_that_are_too_narrow_on_later_jobs():
+    """Noise grows over time: quantiles fitted on the early jobs under-cover later ones; the
+    shifts measured on the latest (validation) jobs bring p10–p90 back near 80%."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    t = np.arange(n, dtype=float)
+    X = pd.DataFrame({"limit_s": rng.uniform(100, 1000, n)})
+    y = X["limit_s"].to_numpy() * np.exp(rng.normal(0, 0.1 + 0.5 * t / n, n))
+    train, test = slice(0, 3000), slice(3000, n)
+    model = RuntimeModel(n_estimators=60, learning_rate=0.3, min_child_weight=1, n_jobs=1, intervals=True)
+    model.fit(X.iloc[train], y[train], time=t[train])
+    cal = model.interval_calibration_
+    assert cal["rows"] == 300 and cal["lower"] > 0 and cal["upper"] > 0  # validation: the latest 10%
+
+    def coverage():
+        iv = model.predict_interval(X.iloc[test])
+        return np.mean((y[test] >= iv[:, 0]) & (y[test] <= iv[:, 2]))
+
+    calibrated = coverage()
+    model.interval_calibration_ = None
+    raw = coverage()
+    assert raw < 0.7 and 0.7 <= calibrated <= 0.9, (raw, calibrated)

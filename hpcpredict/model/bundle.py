@@ -146,8 +146,11 @@ def _check_manifest_matches_model(manifest: dict, booster: xgb.Booster, manifest
 
 
 def _contract_sha256(manifest: dict) -> str:
-    """Checksum of what a table must match: features (names, kinds, dtypes), categories, horizon, target."""
+    """Checksum of what a table must match (features: names, kinds, dtypes; categories, horizon,
+    target) and of the interval calibration, which changes every interval the bundle gives."""
     contract = {k: manifest.get(k) for k in ("features", "categories", "horizon", "target", "time_column")}
+    if "interval_calibration" in manifest:  # bundles written before calibration existed keep their checksum
+        contract["interval_calibration"] = manifest["interval_calibration"]
     return hashlib.sha256(json.dumps(contract, sort_keys=True, default=str).encode()).hexdigest()
 
 

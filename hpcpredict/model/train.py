@@ -15,7 +15,7 @@ import xgboost as xgb
 from .._version import __version__
 from ..errors import HpcPredictError, InputFileError, ParameterError
 from .bundle import Bundle, load_bundle, save_bundle, to_frame
-from .estimator import INTERVAL_QUANTILES, RuntimeModel
+from .estimator import INTERVAL_QUANTILES, RuntimeModel, interval_values
 from .objectives import DEFAULT_OBJECTIVE, get_objective
 
 __all__ = [
@@ -243,6 +243,7 @@ def train(
         "dask": None if dask is None else (dask if isinstance(dask, str) else "client"),
         "intervals": list(INTERVAL_QUANTILES) if intervals else None,
         "interval_transform": model.interval_transform_,
+        "interval_calibration": model.interval_calibration_,
         "data_hash": _data_hash(usable, target, time_col),
     }
     manifest["params"] = {**model._params(obj), "n_estimators": n_estimators, "best_iteration": model.best_iteration_, "early_stopping_rounds": early_stopping_rounds}
@@ -323,11 +324,9 @@ def predict_interval(bundle: Bundle, table: pd.DataFrame, *, device: str = "cpu"
     """p10/p50/p90 for each row (shape ``(n, 3)``), or None when the bundle has no interval model."""
     if bundle.interval_booster is None:
         return None
-    raw = np.sort(np.asarray(_on_device(bundle.interval_booster, device).predict(_matrix(bundle.manifest, table))).reshape(len(table), -1), axis=1)
-    transform = bundle.manifest.get("interval_transform", "log1p")
-    if raw.size and transform == "log1p":
-        raw = np.expm1(raw)
-    return cap_runtime(raw, table, bundle.manifest["target"])
+    raw = _on_device(bundle.interval_booster, device).predict(_matrix(bundle.manifest, table))
+    values = interval_values(raw, bundle.manifest.get("interval_transform", "log1p"), bundle.manifest.get("interval_calibration"))
+    return cap_runtime(values, table, bundle.manifest["target"])
 
 
 def _on_device(booster: xgb.Booster, device: str) -> xgb.Booster:

@@ -20,6 +20,7 @@ from ..features.calendar import calendar_arrays
 from ..features.history import history_features
 from ..features.request import request_arrays
 from ..model import Bundle, get_objective
+from ..model.estimator import interval_values
 from ..model.train import cap_at_limit
 from ..queue.reasons import reasons_from_contributions
 from ..queue.state import as_of, latest_time
@@ -158,10 +159,10 @@ class OnlinePredictor:
         """p10/p50/p90 from the bundle's interval model, as :func:`~hpcpredict.model.predict_interval`."""
         if self.interval_booster is None:
             return None
-        raw = np.sort(np.asarray(self.interval_booster.inplace_predict(X)).reshape(len(X), -1), axis=1)
-        if self.bundle.manifest.get("interval_transform", "log1p") == "log1p":
-            raw = np.expm1(raw)
-        return cap_at_limit(raw, limit) if limit is not None else raw
+        raw = self.interval_booster.inplace_predict(X)
+        manifest = self.bundle.manifest
+        values = interval_values(raw, manifest.get("interval_transform", "log1p"), manifest.get("interval_calibration"))
+        return cap_at_limit(values, limit) if limit is not None else values
 
     def _reasons(self, X: np.ndarray, k: int) -> list[list[str]]:
         dmatrix = xgb.DMatrix(X, feature_names=self.names, feature_types=self._types, enable_categorical=True, nthread=1)
