@@ -141,7 +141,8 @@ def _block_parts(jobs: pd.DataFrame, source: SampleSource, size: int) -> list[tu
     order = np.argsort(start, kind="stable")  # NaN starts last: they form no pairs
     frame, stamps = source.frame, None
     if frame is not None:
-        frame = frame.sort_values("timestamp", kind="stable", ignore_index=True)
+        if not frame["timestamp"].is_monotonic_increasing:  # a folder's rows go by host, then time
+            frame = frame.sort_values("timestamp", kind="stable", ignore_index=True)
         stamps = frame["timestamp"].to_numpy("datetime64[ns]").astype(np.int64)
     parts = []
     for i in range(0, len(jobs), size):
