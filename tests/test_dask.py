@@ -167,6 +167,9 @@ def test_jobs_in_small_blocks_read_only_their_days_and_give_the_unblocked_featur
     names = [f"/s/samples-2024-03-0{d}.parquet" for d in (1, 2, 3)]
     assert files_between(names, day - 60, day + 60) == names[:2]
     assert files_between(["/s/a.parquet", *names], day, day + 60) == ["/s/a.parquet", *names]  # days unknown: all
+    with pytest.raises(ParameterError, match="jobs_per_block"):
+        job_window_features(jobs, folder, jobs_per_block=0)
+    assert job_window_features(jobs.iloc[:0], folder, dask="never started").empty  # no jobs: no cluster
 
 
 @pytest.mark.parametrize("kind", ["folder", "frame"])

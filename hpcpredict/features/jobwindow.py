@@ -107,7 +107,7 @@ def job_window_features(
     source = samples if isinstance(samples, SampleSource) else open_samples(samples)
     if source is None or not source.roles:
         return pd.DataFrame(index=jobs.index)
-    if dask is None and len(jobs) <= jobs_per_block:
+    if len(jobs) == 0 or (dask is None and len(jobs) <= jobs_per_block):
         return _block(jobs, source, stats)
     if dask is not None and source.files is None and source.frame is None:
         raise ParameterError("samples", "a samples folder, Parquet file or DataFrame (Dask workers open their own)", "a SampleSource built by hand")
