@@ -11,8 +11,14 @@ and a jobs table, then times, each in a fresh process (so peak memory is its own
 
 Prints a Markdown table: time, peak RSS, and ratios to the floor and to the loop.
 
+With ``--blocks N`` it times instead job-window mean + max + p95 three ways: all jobs in one
+block, blocks of ``N`` jobs (each reading only its days), and the same blocks on a Dask
+``LocalCluster`` of 2 workers (cluster start included) — peak RSS of the process and all its
+children, ratios to the one-block run.
+
     python benchmarks/bench_features_monitoring.py                 # 2,000 hosts x 7 days, 20,000 jobs
     python benchmarks/bench_features_monitoring.py --hosts 200 --days 2 --jobs 2000   # a quick look
+    python benchmarks/bench_features_monitoring.py --blocks 2500 --repeats 1
 """
 
 from __future__ import annotations
@@ -157,6 +163,24 @@ def run_job_all(folder: Path):
     return job_window_features(_jobs(folder), folder / "samples")
 
 
+def run_job_blocks(folder: Path, jobs_per_block: int, dask: str | None):
+    from hpcpredict.features.jobwindow import job_window_features
+
+    return job_window_features(_jobs(folder), folder / "samples", jobs_per_block=jobs_per_block, dask=dask)
+
+
+def _tree_rss(proc) -> int:
+    import psutil
+
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
 def _subset(jobs: pd.DataFrame, n: int) -> pd.DataFrame:
     """``n`` jobs spread evenly over the table (the loops are timed on these and extrapolated)."""
     return jobs.iloc[:: max(1, len(jobs) // n)].head(n)
@@ -196,13 +220,28 @@ def _child(name, args, queue):
 
     import hpcpredict.features  # noqa: F401
 
+    import threading
+
+    import psutil
+
+    peak, done = [0], threading.Event()
+
+    def watch():  # the process and its children (Dask workers): ru_maxrss sees only this process
+        me = psutil.Process()
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(me))
+            time.sleep(0.05)
+
+    threading.Thread(target=watch, daemon=True).start()
     fn = globals()[name]
     start = time.perf_counter()
     result = fn(*args)
     elapsed = time.perf_counter() - start
+    done.set()
     if isinstance(result, float):  # loops time themselves, without loading the data
         elapsed = result
-    queue.put((elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2))
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    queue.put((elapsed, max(own, peak[0] / 1024**3)))
 
 
 def measure(name, *args, repeats=3):
@@ -230,6 +269,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/hpcpredict-bench-monitoring"))
     ap.add_argument("--keep", action="store_true", help="reuse data already in --workdir")
+    ap.add_argument("--blocks", type=int, default=0, help="time job-window features in one block, in blocks of this many jobs, and on Dask local:2")
     args = ap.parse_args()
     folder = args.workdir / f"h{args.hosts}-d{args.days}-j{args.jobs}"
     if not (args.keep and (folder / "jobs.parquet").is_file()):
@@ -237,6 +277,8 @@ def main() -> None:
         make_data(folder, hosts=args.hosts, days=args.days, jobs=args.jobs)
         print(f"generated data in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     n_samples = args.hosts * args.days * 1440
+    if args.blocks:
+        return blocks_table(folder, args, n_samples)
     floor = measure("run_floor", folder, repeats=args.repeats)
     rows = [
         ("DuckDB scan summing all 20 metrics (floor)", floor),
@@ -263,6 +305,28 @@ def main() -> None:
     for fam, (t, peak) in loops.items():
         print(f"| per-job pandas loop, {fam} window ({args.loop_jobs} jobs, extrapolated) | {t:,.0f} | {peak:.2f} | {t / floor[0]:,.0f} | 1x |")
     print(json.dumps({"rows": rows, "loops": loops}), file=sys.stderr)
+
+
+
+def blocks_table(folder: Path, args, n_samples: int) -> None:
+    """Job-window mean + max + p95: one block, blocks of ``args.blocks`` jobs, the blocks on Dask."""
+    rows = [
+        ("one block (all jobs at once)", measure("run_job_blocks", folder, 10**9, None, repeats=args.repeats)),
+        (f"blocks of {args.blocks:,} jobs, this process", measure("run_job_blocks", folder, args.blocks, None, repeats=args.repeats)),
+        (f"blocks of {args.blocks:,} jobs, Dask local:2 (2 workers x 1 thread, start included)", measure("run_job_blocks", folder, args.blocks, "local:2", repeats=args.repeats)),
+    ]
+    print(
+        f"\n{n_samples / 1e6:.1f}M samples ({args.hosts:,} hosts x {args.days} days x 1 min) x 20 metrics, {args.jobs:,} jobs; "
+        f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GiB, "
+        f"{platform.processor() or platform.machine()}, load average {os.getloadavg()[0]:.1f} at the end; "
+        f"medians of {args.repeats} fresh processes; peak RSS of the process and its children\n"
+    )
+    base_t, base_m = rows[0][1]
+    print("| job-window mean + max + p95 | time (s) | peak RSS (GB) | time / one block | memory / one block |")
+    print("|---|---:|---:|---:|---:|")
+    for label, (t, peak) in rows:
+        print(f"| {label} | {t:.2f} | {peak:.2f} | {t / base_t:.2f} | {peak / base_m:.2f} |")
+    print(json.dumps({"rows": rows}), file=sys.stderr)
 
 
 if __name__ == "__main__":

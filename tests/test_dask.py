@@ -117,3 +117,94 @@ def test_ldms_ingest_on_dask_gives_the_identical_table_quarantine_and_counts(cli
     pd.testing.assert_frame_equal(a, b)
     with pytest.raises(InputFileError, match=r"lustre2_client\.1700000000:8: field 'read_bytes#llite.scratch' is not a number"):
         read_ldms(ldms, strict=True, dask=client)  # a worker's error reaches the caller as itself
+
+
+@pytest.fixture(scope="module")
+def two_nights(tmp_path_factory):
+    """Monitoring data over two nights (18:00-04:00), three UTC day files; jobs that cross midnight."""
+    from _monitoring import ROLE_COLUMNS, make_jobs, make_samples
+
+    from hpcpredict.ingest import SamplesResult, write_samples
+    from hpcpredict.ingest.metrics import MetricInfo
+
+    shifts = (pd.Timedelta(hours=18), pd.Timedelta(hours=42))
+    samples = pd.concat([s.assign(timestamp=s["timestamp"] + d) for s, d in zip((make_samples(0), make_samples(1)), shifts)], ignore_index=True)
+    parts = []
+    for seed, d in enumerate(shifts):
+        j = make_jobs(seed=seed)
+        parts.append(j.assign(**{c: j[c] + d for c in ("submit_time", "start_time", "end_time")}))
+    jobs = pd.concat(parts, ignore_index=True)
+    jobs["job_id"] = [str(i) for i in range(len(jobs))]
+    infos = [MetricInfo(c, c, "", "gauge", "", role) for role, cols in ROLE_COLUMNS.items() for c in cols]
+    folder = tmp_path_factory.mktemp("nights") / "samples"
+    write_samples(SamplesResult(samples, infos, pd.DataFrame(columns=["file", "line", "raw", "reason"]), len(samples), len(samples)), folder)
+    return jobs, samples, folder
+
+
+def _means_exact_rest(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Means (sums from prefix sums that start elsewhere) to 1e-9 relative; max/p95 exactly."""
+    assert list(got.columns) == list(want.columns) and got.index.equals(want.index)
+    for c in want.columns:
+        rtol = 1e-9 if c.endswith(("_mean", "_ratio")) else 1e-12
+        np.testing.assert_allclose(got[c].to_numpy(float), want[c].to_numpy(float), rtol=rtol, err_msg=c)
+
+
+def test_jobs_in_small_blocks_read_only_their_days_and_give_the_unblocked_features(two_nights):
+    from hpcpredict.features._samples import files_between, open_samples
+    from hpcpredict.features.jobwindow import _block_parts, job_window_features
+
+    jobs, samples, folder = two_nights
+    assert len(list(folder.glob("samples-*.parquet"))) == 3
+    for source in (folder, samples):
+        whole = job_window_features(jobs, source, jobs_per_block=10**6)
+        blocked = job_window_features(jobs, source, jobs_per_block=7)
+        assert whole["job_fs_read_bytes_per_s_max"].notna().sum() > 60  # jobs on both nights have values
+        _means_exact_rest(blocked, whole)
+    # the blocks really read fewer days (a night spans two files; the last block, of jobs never started, none)
+    files = [len(f) for _, f, _ in _block_parts(jobs, open_samples(folder), 7)]
+    assert 1 in files and max(files) == 2 and files[-1] == 0
+    day = pd.Timestamp("2024-03-02", tz="UTC").value / 1e9
+    names = [f"/s/samples-2024-03-0{d}.parquet" for d in (1, 2, 3)]
+    assert files_between(names, day - 60, day + 60) == names[:2]
+    assert files_between(["/s/a.parquet", *names], day, day + 60) == ["/s/a.parquet", *names]  # days unknown: all
+    with pytest.raises(ParameterError, match="jobs_per_block"):
+        job_window_features(jobs, folder, jobs_per_block=0)
+    assert job_window_features(jobs.iloc[:0], folder, dask="never started").empty  # no jobs: no cluster
+
+
+@pytest.mark.parametrize("kind", ["folder", "frame"])
+def test_job_window_features_on_dask_equal_the_local_ones_under_any_row_order(two_nights, client, kind):
+    from hpcpredict.features.jobwindow import job_window_features
+
+    jobs, samples, folder = two_nights
+    source = folder if kind == "folder" else samples
+    local = job_window_features(jobs, source, jobs_per_block=10**6)
+    remote = job_window_features(jobs, source, dask=client, jobs_per_block=20)
+    _means_exact_rest(remote, local)
+    # shuffled rows under a non-default index: each job keeps its own values, in the caller's order
+    shuffled = jobs.sample(frac=1, random_state=3)
+    shuffled.index = "job-" + shuffled["job_id"]
+    want = local.loc[shuffled["job_id"].astype(int).to_numpy()].set_axis(shuffled.index)
+    _means_exact_rest(job_window_features(shuffled, source, jobs_per_block=7), want)
+    _means_exact_rest(job_window_features(shuffled, source, dask=client, jobs_per_block=30), want)
+
+
+def test_features_cli_with_dask_writes_the_local_job_window_features(two_nights, tmp_path):
+    from typer.testing import CliRunner
+
+    from hpcpredict._atomic import write_parquet
+    from hpcpredict.cli import app
+
+    jobs, _, folder = two_nights
+    write_parquet(jobs, tmp_path / "jobs.parquet")
+    args = ["features", "--jobs", str(tmp_path / "jobs.parquet"), "--samples", str(folder), "--horizon", "end"]
+    res = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "dask.parquet"), "--dask", "local:1"])
+    assert res.exit_code == 0, res.output
+    remote = read_features(tmp_path / "dask.parquet")
+    local = hp.build_features(jobs, folder, horizon="end")
+    assert list(remote.columns) == list(local.columns)
+    names = [c for c in local.columns if c.startswith("job_") and c != "job_id"]
+    assert len(names) == 22
+    _means_exact_rest(remote[names], local[names])
+    bad = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "x.parquet"), "--dask", "nowhere"])
+    assert bad.exit_code == 2 and "dask" in bad.output and not (tmp_path / "x.parquet").exists()

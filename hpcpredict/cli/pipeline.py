@@ -22,9 +22,10 @@ def features(
     horizon: str = typer.Option("submit", "--horizon", help="submit, start or end: the latest moment features may come from."),
     samples: Path | None = typer.Option(None, "--samples", help="Node monitoring samples (Parquet folder)."),
     topology: Path | None = typer.Option(None, "--topology", help="Topology CSV: host,router,group,cabinet."),
+    dask: str | None = Dask,
 ) -> None:
-    """Build per-job features that exist at the given horizon."""
-    summary = hp.features(jobs, output, horizon=horizon, samples=samples, topology=topology)
+    """Build per-job features that exist at the given horizon (job-window features on Dask with --dask)."""
+    summary = hp.features(jobs, output, horizon=horizon, samples=samples, topology=topology, dask=dask)
     err_console.print(f"{summary['rows']:,} jobs x {len(summary['features'])} features ({horizon} horizon) → {output}", highlight=False)
 
 

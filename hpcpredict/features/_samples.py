@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import pandas as pd
 from ..errors import InputFileError
 from ..ingest.metrics import ROLES, describe_metric
 
-__all__ = ["BUCKET_S", "QUANTITY", "SampleSource", "open_samples", "to_seconds", "window_bounds"]
+__all__ = ["BUCKET_S", "QUANTITY", "SampleSource", "files_between", "open_samples", "source_over", "to_seconds", "window_bounds"]
 
 #: Width of a time bucket, in seconds.
 BUCKET_S = 60
@@ -58,12 +59,19 @@ def window_bounds(h: np.ndarray, width: float, *, k0: int, n: int, bucket_s: int
 
 @dataclass
 class SampleSource:
-    """Samples reachable from DuckDB as ``relation``, with each role's columns."""
+    """Samples reachable from DuckDB as ``relation``, with each role's columns.
+
+    ``files`` (the Parquet files behind ``relation``) or ``frame`` (the registered DataFrame)
+    say where the samples came from, so a part of them can be opened again elsewhere
+    (:func:`source_over`); both are None for a source built by hand.
+    """
 
     con: object
     relation: str
     roles: dict[str, list[str]]
     bucket_s: int = BUCKET_S
+    files: list[str] | None = field(default=None, repr=False)
+    frame: pd.DataFrame | None = field(default=None, repr=False)
 
     def role_sql(self, role: str) -> str:
         """SQL for one role's value per sample: the sum of its columns, NULL when all are NULL."""
@@ -113,12 +121,7 @@ def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
 
     if samples is None:
         return None
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")  # naive timestamps in a Parquet file are UTC, whatever the machine's zone
-    try:
-        con.execute("SET enable_progress_bar = false")  # stdout belongs to the CLI (--json)
-    except duckdb.InvalidInputException:
-        pass  # in Jupyter without ipywidgets duckdb refuses any change of the setting; its bar is off there
+    con = _connect()
     if isinstance(samples, pd.DataFrame):
         for col in ("timestamp", "component"):
             if col not in samples.columns:
@@ -127,7 +130,7 @@ def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
         con.register("samples_df", frame)
         infos = samples.attrs.get("metrics") or _infer(list(frame.columns))
-        return SampleSource(con, "samples_df", _roles_from(infos, list(frame.columns)), bucket_s)
+        return SampleSource(con, "samples_df", _roles_from(infos, list(frame.columns)), bucket_s, frame=frame)
     path = Path(os.fspath(samples))
     if path.is_dir():
         files = sorted(str(f) for f in path.glob("samples-*.parquet")) or sorted(str(f) for f in path.glob("*.parquet"))
@@ -149,4 +152,57 @@ def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
 
         meta = read_parquet_metadata(files[0]) or {}
         infos = meta.get("metrics") or _infer(columns)
-    return SampleSource(con, relation, _roles_from(infos, columns), bucket_s)
+    return SampleSource(con, relation, _roles_from(infos, columns), bucket_s, files=files)
+
+
+def _connect():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # naive timestamps in a Parquet file are UTC, whatever the machine's zone
+    try:
+        con.execute("SET enable_progress_bar = false")  # stdout belongs to the CLI (--json)
+    except duckdb.InvalidInputException:
+        pass  # in Jupyter without ipywidgets duckdb refuses any change of the setting; its bar is off there
+    return con
+
+
+_DAY_FILE = re.compile(r"samples-(\d{4}-\d{2}-\d{2})\.parquet$")
+
+
+def files_between(files: list[str], t0_s: float, t1_s: float) -> list[str]:
+    """The day files ``samples-YYYY-MM-DD.parquet`` (UTC days) that overlap ``[t0_s, t1_s)``.
+
+    Any other file name means the days are unknown: then every file is returned.
+    """
+    days = [_DAY_FILE.search(os.path.basename(f)) for f in files]
+    if not all(days):
+        return list(files)
+    starts = [pd.Timestamp(d.group(1), tz="UTC").value / 1e9 for d in days]
+    return [f for f, s in zip(files, starts) if s < t1_s and s + 86400 > t0_s]
+
+
+def source_over(roles: dict[str, list[str]], *, files: list[str] | None = None, frame: pd.DataFrame | None = None, bucket_s: int = BUCKET_S) -> SampleSource:
+    """A source with a DuckDB connection of its own over some of a source's files, or rows.
+
+    ``frame`` must already carry UTC ``timestamp``s (as :attr:`SampleSource.frame` does). A role
+    column that the given files lack reads as NULL; no files and no frame give no samples.
+    """
+    con = _connect()
+    columns = [c for cols in roles.values() for c in cols]
+    if frame is not None:
+        con.register("samples_df", frame)
+        return SampleSource(con, "samples_df", roles, bucket_s, frame=frame)
+    if not files:
+        empty = pd.DataFrame({"timestamp": pd.Series(dtype="datetime64[ns, UTC]"), "component": pd.Series(dtype=object)})
+        for c in columns:
+            empty[c] = pd.Series(dtype="float64")
+        con.register("samples_df", empty)
+        return SampleSource(con, "samples_df", roles, bucket_s, frame=empty)
+    relation = f"read_parquet({list(files)!r}, union_by_name = true)"
+    have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+    missing = [c for c in columns if c not in have]
+    if missing:  # e.g. a metric that appeared later in the folder than these days
+        nulls = ", ".join('CAST(NULL AS DOUBLE) AS "%s"' % c for c in missing)
+        relation = f"(SELECT *, {nulls} FROM {relation})"
+    return SampleSource(con, relation, roles, bucket_s, files=list(files))

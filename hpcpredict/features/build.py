@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 
@@ -10,6 +11,7 @@ import pandas as pd
 from .._atomic import read_parquet_metadata, write_parquet
 from ..errors import InputFileError
 from ..ingest.samples import read_topology
+from ..scale import client_for
 from ..schema import conform_jobs
 from .calendar import calendar_features
 from .history import history_features
@@ -37,7 +39,7 @@ BUILDERS: list[tuple[str, Callable[..., pd.DataFrame]]] = [
     ("start", lambda jobs, samples, topology: system_features(jobs, samples, horizon="start")),
     ("start", lambda jobs, samples, topology: placement_features(jobs, topology)),
     ("start", lambda jobs, samples, topology: neighbourhood_features(jobs, samples, topology)),
-    ("end", lambda jobs, samples, topology: job_window_features(jobs, samples)),
+    ("end", lambda jobs, samples, topology, dask=None: job_window_features(jobs, samples, dask=dask)),
 ]
 
 
@@ -47,6 +49,7 @@ def build_features(
     topology: pd.DataFrame | None = None,
     *,
     horizon: str = "submit",
+    dask=None,
 ) -> pd.DataFrame:
     """Build every feature available at ``horizon`` for each job.
 
@@ -60,6 +63,11 @@ def build_features(
         ``component`` → ``router``, ``group``, ``cabinet``, for placement features.
     horizon : {"submit", "start", "end"}
         The earliest moment the features may come from; nothing later is used.
+    dask : str or distributed.Client, optional
+        Compute the job-window features (``end`` horizon) on a Dask cluster, one task per
+        block of jobs: ``"local:N"``, ``"tcp://host:8786"`` or a client (see
+        :func:`hpcpredict.scale.client_for`). The workers read ``samples`` from the same path,
+        so a samples folder must be on a file system they share. Other features are built here.
 
     Returns
     -------
@@ -79,7 +87,11 @@ def build_features(
     jobs = conform_jobs(jobs)
     allowed = {f.name for f in available(horizon)}
     limit = _order(horizon)
-    parts = [builder(jobs, samples, topology) for when, builder in BUILDERS if _order(when) <= limit]
+    chosen = [builder for when, builder in BUILDERS if _order(when) <= limit]
+    job_window = BUILDERS[-1][1]  # the only builder with a Dask path
+    use_dask = dask is not None and samples is not None and job_window in chosen
+    with (client_for(dask) if use_dask else contextlib.nullcontext()) as client:  # one cluster for the whole build
+        parts = [builder(jobs, samples, topology, dask=client) if client is not None and builder is job_window else builder(jobs, samples, topology) for builder in chosen]
     built = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=jobs.index)
     names = [c for c in built.columns if c in allowed and built[c].notna().any()]
     keys = jobs[list(KEY_COLUMNS)].copy()
@@ -101,14 +113,17 @@ def features(
     horizon: str = "submit",
     samples: str | os.PathLike[str] | None = None,
     topology: str | os.PathLike[str] | None = None,
+    dask=None,
 ) -> dict:
     """Read a jobs table, build its features for ``horizon`` and write them to ``output``.
 
+    ``dask`` (an address such as ``"local:2"`` / ``"tcp://host:8786"``, or a client) computes
+    the job-window features on a Dask cluster; see :func:`build_features`.
     Returns a summary: rows, horizon and feature names.
     """
     jobs_df = _read_table(jobs)
     topo = read_topology(topology) if topology is not None else None
-    table = build_features(jobs_df, samples, topo, horizon=horizon)
+    table = build_features(jobs_df, samples, topo, horizon=horizon, dask=dask)
     meta = {"table": "features", "horizon": horizon, "features": feature_specs(table)}
     write_parquet(table, output, metadata=meta)
     return {"rows": len(table), "horizon": horizon, "features": [f["name"] for f in meta["features"]]}

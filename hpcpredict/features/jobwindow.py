@@ -8,6 +8,15 @@ job-host pairs, never with jobs x window length, and memory stays at one chunk. 
 percentile need the values themselves: a DuckDB join of the samples to the job-host pairs, on
 host and a coarse time block (so each sample meets only the few pairs around it) with the exact
 bucket range as a residual condition.
+
+Jobs are taken in blocks of ``jobs_per_block`` (sorted by start time); each block reads only
+the day files of the samples folder (``samples-YYYY-MM-DD.parquet``) that overlap its jobs'
+runs, or only the rows of a samples DataFrame inside them, so memory grows with one block,
+not with the whole jobs table. Max and p95 are per job, so blocks cannot change them; means
+equal the unblocked ones up to floating-point rounding (the prefix sums start elsewhere).
+With ``dask=`` the blocks are tasks on a Dask cluster: each worker opens its own DuckDB
+connection over its block's day files, which it reads from the same path as the caller (a
+shared file system on a cluster); the rows of a samples DataFrame travel with their block.
 """
 
 from __future__ import annotations
@@ -15,14 +24,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError
 from ..ingest.metrics import ROLES
-from ._samples import QUANTITY, SampleSource, open_samples, to_seconds
+from ..progress import progress
+from ._samples import QUANTITY, SampleSource, files_between, open_samples, source_over, to_seconds
 from .registry import register
 
-__all__ = ["STATS", "job_pairs", "job_window_features"]
+__all__ = ["JOBS_PER_BLOCK", "STATS", "job_pairs", "job_window_features"]
 
 #: Statistics per role over the job's host-samples.
 STATS = ("mean", "max", "p95")
+
+#: Jobs computed together by default: the job-host pairs and the max/p95 join grow with a block.
+JOBS_PER_BLOCK = 20_000
 
 _FAMILY = {"fs": "job_fs", "net": "job_net", "cpu": "job_cpu", "mem": "job_cpu"}
 _BLOCK = 64  # buckets per join block: pairs span few blocks, blocks hold few pairs per host
@@ -50,7 +64,14 @@ def job_pairs(jobs: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
     return pairs
 
 
-def job_window_features(jobs: pd.DataFrame, samples, *, stats: tuple[str, ...] = STATS) -> pd.DataFrame:
+def job_window_features(
+    jobs: pd.DataFrame,
+    samples,
+    *,
+    stats: tuple[str, ...] = STATS,
+    dask=None,
+    jobs_per_block: int = JOBS_PER_BLOCK,
+) -> pd.DataFrame:
     """Mean, max and 95th percentile of each role over each job's hosts and run.
 
     Parameters
@@ -61,6 +82,13 @@ def job_window_features(jobs: pd.DataFrame, samples, *, stats: tuple[str, ...] =
         The samples folder or table.
     stats : tuple of str
         Any of :data:`STATS`; leave out ``max`` and ``p95`` to skip the join.
+    dask : str or distributed.Client, optional
+        Compute the blocks on a Dask cluster: ``"local:N"``, a scheduler address
+        (``"tcp://host:8786"``) or a client (see :func:`hpcpredict.scale.client_for`), one task
+        per block, a few blocks in flight at a time. Workers read the samples folder at the
+        caller's path, so it must be on a file system they share; a DataFrame's rows are sent.
+    jobs_per_block : int
+        Jobs per block (by start time); a block reads only the samples during its jobs' runs.
 
     Returns
     -------
@@ -72,11 +100,118 @@ def job_window_features(jobs: pd.DataFrame, samples, *, stats: tuple[str, ...] =
     --------
     >>> job_window_features(jobs, "samples/")["job_fs_read_bytes_per_s_mean"].notna().mean()  # doctest: +SKIP
     0.97
+    >>> job_window_features(jobs, "/scratch/samples/", dask="tcp://head:8786")  # doctest: +SKIP
     """
+    if isinstance(jobs_per_block, bool) or not isinstance(jobs_per_block, (int, np.integer)) or jobs_per_block < 1:
+        raise ParameterError("jobs_per_block", "an integer >= 1", jobs_per_block)
     source = samples if isinstance(samples, SampleSource) else open_samples(samples)
-    out = pd.DataFrame(index=jobs.index)
     if source is None or not source.roles:
-        return out
+        return pd.DataFrame(index=jobs.index)
+    if len(jobs) == 0 or (dask is None and len(jobs) <= jobs_per_block):
+        return _block(jobs, source, stats)
+    if dask is not None and source.files is None and source.frame is None:
+        raise ParameterError("samples", "a samples folder, Parquet file or DataFrame (Dask workers open their own)", "a SampleSource built by hand")
+    parts = _block_parts(jobs, source, int(jobs_per_block))
+    roles, b = source.roles, source.bucket_s
+    results: dict[int, pd.DataFrame] = {}
+    with progress(total=len(parts), description="job-window features") as advance:
+        if dask is None:
+            for i, (block, files, frame) in enumerate(parts):
+                if source.files is None and source.frame is None:  # a source built by hand: all of it, per block
+                    results[i] = _block(block, source, stats)
+                else:
+                    results[i] = _block_task(block, roles, b, stats, files, frame)
+                advance(1)
+        else:
+            from ..scale import client_for
+
+            with client_for(dask) as client:
+                _run_on(client, parts, results, (roles, b, stats), advance)
+    return _assemble(results, len(parts), jobs.index, list(roles), stats)
+
+
+def _block_parts(jobs: pd.DataFrame, source: SampleSource, size: int) -> list[tuple[pd.DataFrame, list[str] | None, pd.DataFrame | None]]:
+    """Per block of jobs (by start time): its jobs (indexed by row position), day files and rows."""
+    b = source.bucket_s
+    start, end = to_seconds(jobs["start_time"]), to_seconds(jobs["end_time"])
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.ceil(start / b) * b, np.floor(end / b) * b
+        ok = ~np.isnan(lo) & ~np.isnan(hi) & (hi > lo)
+    light = jobs[["start_time", "end_time", "nodelist"]].reset_index(drop=True)  # index = row position
+    order = np.argsort(start, kind="stable")  # NaN starts last: they form no pairs
+    frame, stamps = source.frame, None
+    if frame is not None:
+        if not frame["timestamp"].is_monotonic_increasing:  # a folder's rows go by host, then time
+            frame = frame.sort_values("timestamp", kind="stable", ignore_index=True)
+        stamps = frame["timestamp"].to_numpy("datetime64[ns]").astype(np.int64)
+    parts = []
+    for i in range(0, len(jobs), size):
+        pos = np.sort(order[i : i + size])
+        inside = ok[pos]
+        files = rows = None
+        if inside.any():
+            t0, t1 = lo[pos][inside].min(), hi[pos][inside].max()  # samples in [t0, t1) are all a block can use
+        if source.files is not None:
+            files = files_between(source.files, t0, t1) if inside.any() else []
+        elif frame is not None:
+            a, z = np.searchsorted(stamps, [int(t0) * 10**9, int(t1) * 10**9]) if inside.any() else (0, 0)
+            rows = frame.iloc[a:z]
+        parts.append((light.iloc[pos], files, rows))
+    return parts
+
+
+def _block_task(jobs: pd.DataFrame, roles: dict[str, list[str]], bucket_s: int, stats: tuple[str, ...], files, frame) -> pd.DataFrame:
+    """One block on a DuckDB connection of its own (a Dask task, hence module-level)."""
+    source = source_over(roles, files=files, frame=frame, bucket_s=bucket_s)
+    try:
+        return _block(jobs, source, stats)
+    finally:
+        source.con.close()
+
+
+def _run_on(client, parts, results: dict[int, pd.DataFrame], args: tuple, advance) -> None:
+    """Submit the blocks as tasks, at most a few per worker in flight, and collect them by number."""
+    from distributed import as_completed
+
+    from ..scale import n_workers
+
+    todo = iter(enumerate(parts))
+    running = as_completed()
+    number: dict[str, int] = {}
+
+    def submit() -> None:
+        nxt = next(todo, None)
+        if nxt is None:
+            return
+        i, (block, files, frame) = nxt
+        block = client.scatter(block, hash=False)  # data goes to a worker once, not inside the task
+        frame = None if frame is None else client.scatter(frame, hash=False)
+        future = client.submit(_block_task, block, *args, files, frame, pure=False)
+        number[future.key] = i
+        running.add(future)
+
+    for _ in range(2 * n_workers(client)):
+        submit()
+    for future in running:
+        results[number.pop(future.key)] = future.result()  # a worker's error is raised here as itself
+        advance(1)
+        submit()
+
+
+def _assemble(results: dict[int, pd.DataFrame], n_blocks: int, index: pd.Index, roles: list[str], stats: tuple[str, ...]) -> pd.DataFrame:
+    """The blocks' rows back in the order of the jobs table, under its index, columns as :func:`_block` orders them."""
+    frames = [results[i] for i in range(n_blocks)]
+    have = set().union(*(f.columns for f in frames))  # a block without job-host pairs has no max/p95 columns
+    order = [f"job_{QUANTITY[r]}_mean" for r in roles] + ["job_net_stall_flit_ratio"]
+    order += [f"job_{QUANTITY[r]}_{s}" for r in roles for s in ("max", "p95") if s in stats]
+    out = pd.concat(frames).reindex(index=np.arange(len(index)), columns=[c for c in order if c in have])
+    out.index = index
+    return out
+
+
+def _block(jobs: pd.DataFrame, source: SampleSource, stats: tuple[str, ...]) -> pd.DataFrame:
+    """The features of ``jobs`` from ``source``, in one pass (aligned with ``jobs.index``)."""
+    out = pd.DataFrame(index=jobs.index)
     roles = list(source.roles)
     pairs = job_pairs(jobs, source.bucket_s)
     n = len(jobs)
