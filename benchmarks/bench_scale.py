@@ -103,7 +103,13 @@ def measure(name: str, work: Path, dask: str | None) -> tuple[float, int, str]:
     queue = ctx.Queue()
     proc = ctx.Process(target=_stage, args=(name, work, dask, queue))
     proc.start()
-    result = queue.get()
+    while True:  # a stage that crashes must end the benchmark, not leave it waiting
+        try:
+            result = queue.get(timeout=5)
+            break
+        except Exception:  # queue.Empty
+            if not proc.is_alive():
+                raise SystemExit(f"stage {name} ({'dask' if dask else 'local'}) failed: exit code {proc.exitcode}")
     proc.join()
     return result
 
@@ -115,6 +121,8 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=3)
     ap.add_argument("--nodes", type=int, default=None, help="hosts (default: the preset's 4,032)")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--stages", nargs="+", default=["cluster", "ingest", "features", "train", "shap"],
+                    help="stages to run (each needs the files of the stages before it in --work)")
     ap.add_argument("--work", type=Path, default=None, help="folder to keep the files in (default: a temporary one); "
                     "a folder holding sim/truth.json from an earlier run is reused as it is")
     args = ap.parse_args()
@@ -139,7 +147,7 @@ def main() -> None:
 
     address = f"local:{args.workers}"
     rows = []
-    for stage in ("cluster", "ingest", "features", "train", "shap"):
+    for stage in args.stages:
         single = measure(stage, work, None) if stage != "cluster" else None
         dask = measure(stage, work, address)
         rows.append((stage, single, dask))

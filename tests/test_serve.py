@@ -131,3 +131,15 @@ def test_reload_drops_no_request(service):
     bad = httpx.post(f"{service}/admin/reload", json={"model": "/nonexistent/bundle"}, headers={"Authorization": f"Bearer {TOKEN}"})
     assert bad.status_code == 400 and "not a model bundle" in bad.text
     assert _post(service, body).status_code == 200
+
+
+def test_serve_with_an_unknown_device_is_one_line_exit_2(pipeline):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "hpcpredict", "serve", str(pipeline["model"]), "--device", "gpu0", "--port", "0"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().startswith("error:") and "device" in out.stderr and "'gpu0'" in out.stderr

@@ -19,6 +19,7 @@ def serve(
     token_file: str | os.PathLike[str] | None = None,
     max_batch: int = DEFAULT_MAX_BATCH,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    device: str = "cpu",
 ) -> None:
     """Serve ``model`` over HTTP until interrupted (see :func:`create_app`)."""
     import uvicorn
@@ -33,5 +34,5 @@ def serve(
             raise InputFileError(token_file, f"cannot read the token file ({exc.strerror})") from None
         if not token:
             raise InputFileError(token_file, "the token file is empty")
-    app = create_app(model, jobs=jobs, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes)
+    app = create_app(model, jobs=jobs, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device)
     uvicorn.run(app, host=host, port=port, log_level="info")

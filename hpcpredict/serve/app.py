@@ -96,6 +96,7 @@ def create_app(
     token: str | None = None,
     max_batch: int = DEFAULT_MAX_BATCH,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    device: str = "cpu",
 ) -> FastAPI:
     """Build the ASGI application serving ``model``.
 
@@ -111,9 +112,11 @@ def create_app(
         When set, ``/predict`` and ``/admin/reload`` need ``Authorization: Bearer <token>``.
     max_batch, max_body_bytes : int
         Largest number of jobs in one request, and largest request body.
+    device : {"cpu", "cuda"}
+        Where XGBoost predicts (see :class:`OnlinePredictor`); a reload keeps it.
     """
     jobs_df = pd.read_parquet(jobs) if jobs is not None else None
-    state = {"predictor": OnlinePredictor(load_bundle(model), jobs_df, samples), "model": str(model), "loaded": datetime.now(timezone.utc)}
+    state = {"predictor": OnlinePredictor(load_bundle(model), jobs_df, samples, device=device), "model": str(model), "loaded": datetime.now(timezone.utc)}
     reload_lock = asyncio.Lock()
     app = FastAPI(title="hpcpredict", version=__version__, description="Runtime predictions for jobs waiting in the queue.")
 
@@ -169,7 +172,7 @@ def create_app(
         path = (request.model if request and request.model else None) or state["model"]
         async with reload_lock:
             try:
-                predictor = await asyncio.to_thread(lambda: OnlinePredictor(load_bundle(Path(path)), jobs_df, samples))
+                predictor = await asyncio.to_thread(lambda: OnlinePredictor(load_bundle(Path(path)), jobs_df, samples, device=device))
             except HpcPredictError as exc:
                 raise HTTPException(status_code=400, detail=str(exc)) from None
             state.update(predictor=predictor, model=str(path), loaded=datetime.now(timezone.utc))

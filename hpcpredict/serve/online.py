@@ -19,6 +19,7 @@ import xgboost as xgb
 from ..features.calendar import calendar_arrays
 from ..features.history import history_features
 from ..features.request import request_arrays
+from ..errors import ParameterError
 from ..model import Bundle, get_objective
 from ..model.estimator import interval_values
 from ..model.train import cap_at_limit
@@ -49,6 +50,8 @@ class OnlinePredictor:
     """
 
     def __init__(self, bundle: Bundle, jobs: pd.DataFrame | None = None, samples=None, at=None, *, device: str = "cpu") -> None:
+        if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+            raise ParameterError("device", "'cpu', 'cuda' or 'cuda:<n>'", device)
         self.bundle = bundle
         self.device = device
         self.booster = bundle.booster.copy()
