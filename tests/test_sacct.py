@@ -242,3 +242,30 @@ def test_parse_times_rejects_garbage_and_reads_offsets():
     times, bad = parse_times(pd.Series(["2023-01-01T00:00:00", "None", "", "2023-13-45T00:00:00", "0"]))
     assert bad.tolist() == [False, False, False, True, False]
     assert times.iloc[4] == T("1970-01-01")
+
+
+_HEAD = "JobID|JobIDRaw|User|Account|Partition|State|Submit|Start|End|Elapsed|Timelimit|NNodes|NCPUS|NodeList\n"
+_RUNNING = ("101|101|alice|p|batch|RUNNING|2024-03-01T10:00:00|2024-03-01T10:05:00|Unknown|00:10:00|01:00:00|1|4|n1\n"
+            "101.batch|101.batch||p||RUNNING|2024-03-01T10:05:00|2024-03-01T10:05:00|Unknown|00:10:00||1|4|n1\n")
+_DONE = ("101|101|alice|p|batch|COMPLETED|2024-03-01T10:00:00|2024-03-01T10:05:00|2024-03-01T10:45:00|00:40:00|01:00:00|1|4|n1\n"
+         "101.batch|101.batch||p||COMPLETED|2024-03-01T10:05:00|2024-03-01T10:05:00|2024-03-01T10:45:00|00:40:00||1|4|n1\n"
+         "102|102|bob|p|batch|COMPLETED|2024-03-01T11:00:00|2024-03-01T11:00:00|2024-03-01T11:10:00|00:10:00|01:00:00|1|4|n2\n")
+
+
+@pytest.mark.parametrize("order", ["running first", "completed first", "one file"])
+def test_a_job_running_in_one_daily_dump_and_completed_in_the_next_is_kept_completed(tmp_path, order):
+    (tmp_path / "day1.txt").write_text(_HEAD + _RUNNING)
+    (tmp_path / "day2.txt").write_text(_HEAD + _DONE)
+    (tmp_path / "both.txt").write_text(_HEAD + _RUNNING + _DONE)
+    files = {"running first": ["day1.txt", "day2.txt"], "completed first": ["day2.txt", "day1.txt"], "one file": ["both.txt"]}[order]
+    paths = [tmp_path / f for f in files]
+    counts = ingest("sacct", paths, tmp_path / "jobs.parquet", chunk_lines=2)  # streamed, blocks of 2 lines
+    written = pd.read_parquet(tmp_path / "jobs.parquet")
+    in_memory = read_sacct(paths).jobs
+    for jobs in (written, in_memory):
+        job = jobs.set_index("job_id").loc["101"]
+        assert job["state"] == "COMPLETED" and job["runtime_s"] == 2400.0 and job["n_steps"] == 1
+        assert sorted(jobs["job_id"]) == ["101", "102"]
+    # 5 lines: 2 jobs written, the 2 step lines folded, the RUNNING record superseded
+    assert counts == {"lines_read": 5, "jobs": 2, "quarantined": 0, "duplicates_merged": 3}
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no scratch file left

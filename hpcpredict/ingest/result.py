@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .._atomic import write_parquet
@@ -100,6 +103,30 @@ def write_ingest_result(result: IngestResult, output: str | os.PathLike[str]) ->
     return result.counts
 
 
+#: Helper columns of a streamed block whose rows are records that a later record of the same job
+#: may supersede: the job's key (a hash) and whether the record has an end. Of each key's records
+#: the latest with an end is kept, else the latest; the others count as duplicates merged.
+RECORD_COLUMNS = {"_record_key": "uint64", "_record_final": "bool"}
+
+
+def latest_records(keys: np.ndarray, final: np.ndarray) -> np.ndarray:
+    """Mask of the record kept per key: the last (in input order) with ``final``, else the last.
+
+    Examples
+    --------
+    >>> latest_records(np.array([7, 7, 7, 9]), np.array([False, True, False, False])).tolist()
+    [False, True, False, True]
+    """
+    n = len(keys)
+    order = np.lexsort((np.arange(n), np.asarray(final, bool), np.asarray(keys)))
+    ranked = np.asarray(keys)[order]
+    last = np.ones(n, bool)
+    last[:-1] = ranked[:-1] != ranked[1:]
+    keep = np.zeros(n, bool)
+    keep[order[last]] = True
+    return keep
+
+
 class StreamStats:
     """Counts and pending quarantine rows of a reader that yields its jobs block by block.
 
@@ -143,6 +170,11 @@ class StreamStats:
         self.jobs += len(out)
         return out[list(self.columns)]
 
+    def superseded(self, n: int) -> None:
+        """``n`` records written were replaced by a later record of their job."""
+        self.jobs -= n
+        self.duplicate_records += n
+
     def counts(self) -> dict[str, int]:
         """The counts, which reconcile."""
         return {"lines_read": self.lines_read, "jobs": self.jobs, "quarantined": self.quarantined,
@@ -156,6 +188,10 @@ class StreamStats:
         """Collect the blocks into one :class:`IngestResult`."""
         frames = [j for j in jobs if len(j)]
         table = pd.concat(frames, ignore_index=True) if frames else self.conform(pd.DataFrame())
+        if set(RECORD_COLUMNS) <= set(table.columns):
+            keep = latest_records(table["_record_key"].to_numpy(), table["_record_final"].to_numpy())
+            self.superseded(int((~keep).sum()))
+            table = table[keep].drop(columns=list(RECORD_COLUMNS)).reset_index(drop=True)
         q = [f for f in quarantine if len(f)]
         return IngestResult(
             jobs=table,
@@ -185,7 +221,9 @@ def arrow_schema(columns: dict[str, object]):
 def write_stream(blocks, stats: StreamStats, output: str | os.PathLike[str], *, fmt: str) -> dict[str, int]:
     """Write ``(jobs, quarantine)`` blocks to ``output`` and its quarantine file as they come.
 
-    Both files are written atomically; memory holds one block at a time. Returns the counts.
+    Both files are written atomically; memory holds one block at a time. Blocks carrying
+    :data:`RECORD_COLUMNS` go to a scratch file first; a second pass then copies the record kept
+    for each job, reading back only the two helper columns whole. Returns the counts.
     """
     import json
 
@@ -195,13 +233,13 @@ def write_stream(blocks, stats: StreamStats, output: str | os.PathLike[str], *, 
     from .._atomic import atomic_path
 
     q_schema = arrow_schema({"file": "string", "line": "int64", "raw": "string", "reason": "string"})
-    with atomic_path(output) as tmp_jobs, atomic_path(quarantine_path(output)) as tmp_q:
+    with atomic_path(output) as tmp_jobs, atomic_path(quarantine_path(output)) as tmp_q, _scratch(output) as scratch:
         jobs_writer = q_writer = None
         try:
             for jobs, quarantine in blocks:
                 if jobs_writer is None:
                     schema = arrow_schema(stats.columns)
-                    jobs_writer = pq.ParquetWriter(tmp_jobs, schema)
+                    jobs_writer = pq.ParquetWriter(scratch, schema)
                     q_writer = pq.ParquetWriter(tmp_q, q_schema)
                 if len(jobs):
                     jobs_writer.write_table(pa.Table.from_pandas(jobs, schema=schema, preserve_index=False))
@@ -209,18 +247,43 @@ def write_stream(blocks, stats: StreamStats, output: str | os.PathLike[str], *, 
                     q_writer.write_table(pa.Table.from_pandas(quarantine, schema=q_schema, preserve_index=False))
             if jobs_writer is None:  # no input line at all
                 schema = arrow_schema(stats.columns or dict(JOB_COLUMNS))
-                jobs_writer = pq.ParquetWriter(tmp_jobs, schema)
+                jobs_writer = pq.ParquetWriter(scratch, schema)
                 q_writer = pq.ParquetWriter(tmp_q, q_schema)
-            counts = stats.counts()
-            accounted = counts["jobs"] + counts["quarantined"] + counts["duplicates_merged"]
-            if accounted != counts["lines_read"]:
-                raise AssertionError(f"ingest lost records: {counts}")
-            jobs_writer.add_key_value_metadata(
-                {"hpcpredict": json.dumps({"table": "jobs", **stats.metadata(fmt), "counts": counts})}
-            )
             q_writer.add_key_value_metadata({"hpcpredict": json.dumps({"table": "quarantine"})})
         finally:
             for writer in (jobs_writer, q_writer):
                 if writer is not None:
                     writer.close()
+        final = arrow_schema({c: d for c, d in (stats.columns or dict(JOB_COLUMNS)).items() if c not in RECORD_COLUMNS})
+        keep = None
+        if set(RECORD_COLUMNS) <= set(schema.names):
+            helpers = pq.read_table(scratch, columns=list(RECORD_COLUMNS))
+            keep = latest_records(helpers["_record_key"].to_numpy(), helpers["_record_final"].to_numpy(zero_copy_only=False))
+            stats.superseded(int((~keep).sum()))
+        counts = stats.counts()
+        accounted = counts["jobs"] + counts["quarantined"] + counts["duplicates_merged"]
+        if accounted != counts["lines_read"]:
+            raise AssertionError(f"ingest lost records: {counts}")
+        with pq.ParquetWriter(tmp_jobs, final) as writer:
+            offset = 0
+            for batch in pq.ParquetFile(scratch).iter_batches(batch_size=1 << 16):
+                table = pa.Table.from_batches([batch])
+                if keep is not None:
+                    table = table.filter(pa.array(keep[offset : offset + len(table)]))
+                offset += batch.num_rows
+                writer.write_table(table.select(final.names).cast(final))
+            writer.add_key_value_metadata({"hpcpredict": json.dumps({"table": "jobs", **stats.metadata(fmt), "counts": counts})})
     return counts
+
+
+@contextlib.contextmanager
+def _scratch(output: str | os.PathLike[str]):
+    """A temporary file beside ``output``, removed on exit whatever happens."""
+    parent = Path(output).parent
+    parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{Path(output).name}.", suffix=".records", dir=parent)
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)

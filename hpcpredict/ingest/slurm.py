@@ -31,7 +31,7 @@ from ..progress import progress
 from ..schema import JOB_COLUMNS, conform_jobs, normalise_state
 from ._chunks import Header, RawLines, file_size, iter_chunks, read_header
 from ._slurm_values import TEXT, extract, numbers, parse_durations, parse_memory, parse_times, parse_tres, snake_case
-from .result import IngestResult, StreamStats
+from .result import RECORD_COLUMNS, IngestResult, StreamStats
 
 __all__ = ["SACCT_FIELDS", "read_sacct", "stream_sacct"]
 
@@ -104,8 +104,9 @@ def read_sacct(
     -------
     IngestResult
         ``lines_read == jobs + quarantined + duplicates_merged``, where ``duplicates_merged``
-        counts the step lines folded into their job plus repeated records of a job (the first
-        record of a job wins); ``metadata`` gives the two apart.
+        counts the step lines folded into their job plus repeated records of a job (the latest
+        record that has an end wins, else the latest: a job RUNNING in one daily dump and
+        COMPLETED in the next is kept as completed); ``metadata`` gives the two apart.
 
     Raises
     ------
@@ -141,8 +142,7 @@ def stream_sacct(
     paths = [Path(p) for p in paths]
     headers = [read_header(p, required=("JobID", "JobIDRaw"), what="sacct dump", columns=columns) for p in paths]
     extras = _extra_columns(headers)
-    stats.columns = {**{c: d for c, d in JOB_COLUMNS.items()}, **_DERIVED, **{c: "string" for c in extras}}
-    seen = np.empty(0, dtype=np.uint64)
+    stats.columns = {**{c: d for c, d in JOB_COLUMNS.items()}, **_DERIVED, **{c: "string" for c in extras}, **RECORD_COLUMNS}
     with progress(total=sum(file_size(p) for p in paths) or None, description="reading sacct") as advance:
         for path, header in zip(paths, headers):
             names = _column_names(header.names)
@@ -160,10 +160,10 @@ def stream_sacct(
                 if carry is not None:
                     frame, raw = pd.concat([carry, frame], ignore_index=True), carry_raw + raw
                 frame, raw, carry, carry_raw = _split_last_job(frame, raw)
-                jobs, seen = _fold(frame, raw, path, stats, seen, tz=tz, cluster=cluster, strict=strict)
+                jobs = _fold(frame, raw, path, stats, tz=tz, cluster=cluster, strict=strict)
                 yield stats.conform(jobs), stats.take_quarantine()
             if carry is not None and len(carry):
-                jobs, seen = _fold(carry, carry_raw, path, stats, seen, tz=tz, cluster=cluster, strict=strict)
+                jobs = _fold(carry, carry_raw, path, stats, tz=tz, cluster=cluster, strict=strict)
                 yield stats.conform(jobs), stats.take_quarantine()
 
 
@@ -208,10 +208,16 @@ def _job_keys(job_ids: pd.Series) -> pd.Series:
     return extract(job_ids.fillna("").str.strip(), r"^(?P<k>[^.]*)")["k"].fillna("")
 
 
-def _fold(frame, raw, path, stats: StreamStats, seen, *, tz, cluster, strict):
-    """Fold steps into jobs, drop jobs already written, parse the job lines."""
+def _fold(frame, raw, path, stats: StreamStats, *, tz, cluster, strict):
+    """Fold steps into their record, parse the records' job lines.
+
+    A job's allocation line opens a record and the step lines after it belong to it. A job seen
+    twice (concatenated daily dumps, where a job running at one dump's end is RUNNING there and
+    COMPLETED in the next) gives two records; the writer keeps one per job (see
+    :data:`~hpcpredict.ingest.result.RECORD_COLUMNS`).
+    """
     if not len(frame):
-        return pd.DataFrame(), seen
+        return pd.DataFrame()
     frame = frame.reset_index(drop=True)
     if "job_id" not in frame:
         frame["job_id"] = frame["job_id_raw"]
@@ -223,17 +229,14 @@ def _fold(frame, raw, path, stats: StreamStats, seen, *, tz, cluster, strict):
     stats.add_quarantine(path, [(int(frame.at[i, "_line"]), raw[i], "field 'JobID' is empty") for i in np.flatnonzero(empty_id)])
     if strict and empty_id.any():
         raise InputFileError(path, "is empty", line=int(frame.loc[empty_id, "_line"].iloc[0]), field="JobID")
-    already = np.isin(hashes, seen) & ~empty_id.to_numpy()
-    stats.duplicate_records += int(already.sum())
     is_step = ids.str.contains(".", regex=False).to_numpy()
-    live = ~already & ~empty_id.to_numpy()
-    # A job's second allocation line starts a repeated record (concatenated dumps): it and the
-    # steps after it are duplicates, merged into the first record.
+    live = ~empty_id.to_numpy()
+    # Record n of a job: its n-th allocation line and the steps after it; steps before any
+    # allocation line of their job (a dump cut mid-job) are a record of their own.
     copy = pd.Series(~is_step).groupby(hashes).cumsum().to_numpy()
-    repeated = live & (copy >= 2)
-    stats.duplicate_records += int(repeated.sum())
-    live &= ~repeated
-    # The job's line: its allocation line, else (a dump cut mid-job) its first step line.
+    job_hashes = hashes
+    hashes = pd.util.hash_pandas_object(pd.DataFrame({"h": hashes, "c": copy}), index=False).to_numpy()
+    # The record's line: its allocation line, else its first step line.
     order = np.where(is_step, 1, 0)
     cand = pd.DataFrame({"h": hashes, "o": order, "i": np.arange(len(frame))})[live]
     first = cand.sort_values(["h", "o", "i"], kind="stable").drop_duplicates("h")["i"].to_numpy()
@@ -241,6 +244,7 @@ def _fold(frame, raw, path, stats: StreamStats, seen, *, tz, cluster, strict):
     is_job[first] = True
     jobs = frame[is_job].copy()
     jobs["_hash"] = hashes[is_job]
+    jobs["_record_key"] = job_hashes[is_job]
     jobs["_pos"] = np.flatnonzero(is_job)  # raw text is decoded only for the rows quarantined
     jobs, reasons = _parse_jobs(jobs, tz=tz, cluster=cluster)
     bad = reasons.notna()
@@ -257,8 +261,8 @@ def _fold(frame, raw, path, stats: StreamStats, seen, *, tz, cluster, strict):
     stats.add_quarantine(path, [(int(frame.at[i, "_line"]), raw[i], "step of a quarantined job") for i in np.flatnonzero(orphan)])
     stats.steps_folded += int((steps & ~orphan).sum())
     jobs = _add_step_figures(jobs, frame[live & ~orphan], hashes[live & ~orphan])
-    seen = np.union1d(seen, jobs["_hash"].to_numpy(dtype=np.uint64))
-    return jobs.drop(columns=["_hash", "_pos", "_line"]), seen
+    jobs["_record_final"] = jobs["end_time"].notna().to_numpy() if "end_time" in jobs else False
+    return jobs.drop(columns=["_hash", "_pos", "_line"])
 
 
 def _on_uniques(parse, values: pd.Series, *args):
