@@ -1,4 +1,4 @@
-"""One line describing the machine a benchmark ran on."""
+"""One line describing the machine a benchmark ran on, and the memory of a process tree."""
 
 import os
 import platform
@@ -19,3 +19,16 @@ def describe_machine() -> str:
     except (ValueError, OSError):
         mem_gib = float("nan")
     return f"{model}, {os.cpu_count()} cores, {mem_gib:.0f} GiB, Python {platform.python_version()}"
+
+
+def tree_rss(proc) -> int:
+    """Resident bytes of ``proc`` (a ``psutil.Process``) and all its children (Dask workers)."""
+    import psutil
+
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total

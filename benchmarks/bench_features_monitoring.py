@@ -38,6 +38,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _machine import tree_rss  # noqa: E402
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
 # 20 metrics: 13 feed the seven roles, 7 are other gauges/rates
@@ -169,18 +172,6 @@ def run_job_blocks(folder: Path, jobs_per_block: int, dask: str | None):
     return job_window_features(_jobs(folder), folder / "samples", jobs_per_block=jobs_per_block, dask=dask)
 
 
-def _tree_rss(proc) -> int:
-    import psutil
-
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
 def _subset(jobs: pd.DataFrame, n: int) -> pd.DataFrame:
     """``n`` jobs spread evenly over the table (the loops are timed on these and extrapolated)."""
     return jobs.iloc[:: max(1, len(jobs) // n)].head(n)
@@ -229,7 +220,7 @@ def _child(name, args, queue):
     def watch():  # the process and its children (Dask workers): ru_maxrss sees only this process
         me = psutil.Process()
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(me))
+            peak[0] = max(peak[0], tree_rss(me))
             time.sleep(0.05)
 
     threading.Thread(target=watch, daemon=True).start()

@@ -32,17 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def _tree_rss(proc) -> int:
-    import psutil
-
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+from _machine import tree_rss  # noqa: E402
 
 
 def _stage(name: str, work: Path, dask: str | None, queue) -> None:
@@ -55,7 +45,7 @@ def _stage(name: str, work: Path, dask: str | None, queue) -> None:
 
     def watch():
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(me))
+            peak[0] = max(peak[0], tree_rss(me))
             time.sleep(0.05)
 
     threading.Thread(target=watch, daemon=True).start()
@@ -95,7 +85,7 @@ def _stage(name: str, work: Path, dask: str | None, queue) -> None:
         note = f"{e.values.shape[0]:,} jobs x {e.values.shape[1]} features"
     seconds = seconds if seconds is not None else time.perf_counter() - t0
     done.set()
-    queue.put((seconds, max(peak[0], _tree_rss(me)), note))
+    queue.put((seconds, max(peak[0], tree_rss(me)), note))
 
 
 def measure(name: str, work: Path, dask: str | None) -> tuple[float, int, str]:
