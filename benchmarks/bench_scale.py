@@ -11,6 +11,9 @@ all its children (the Dask scheduler and worker processes) every 50 ms for the p
 - train: ``hpcpredict.train`` on those features (``xgboost.dask`` with Dask);
 - SHAP: exact TreeSHAP for every job (``xgboost.dask.predict(pred_contribs=True)`` with Dask).
 
+Where XGBoost can use a CUDA device (:func:`hpcpredict.scale.cuda_available`), train and SHAP are
+also measured with ``device="cuda"``; ingest and features have no GPU path.
+
 Dask times include starting the LocalCluster (``--dask local:N`` pays it too); its start-up alone
 is reported in a separate row. Prints a Markdown table with the machine.
 
@@ -35,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import tree_rss  # noqa: E402
 
 
-def _stage(name: str, work: Path, dask: str | None, queue) -> None:
+def _stage(name: str, work: Path, dask: str | None, queue, device: str = "cpu") -> None:
     """Run one stage in this (fresh) process; put (seconds, peak bytes, note) on ``queue``."""
     import psutil
 
@@ -49,7 +52,7 @@ def _stage(name: str, work: Path, dask: str | None, queue) -> None:
             time.sleep(0.05)
 
     threading.Thread(target=watch, daemon=True).start()
-    tag = "dask" if dask else "local"
+    tag = "dask" if dask else ("gpu" if device != "cpu" else "local")
     t0 = time.perf_counter()
     note, seconds = "", None
     if name == "cluster":
@@ -68,7 +71,7 @@ def _stage(name: str, work: Path, dask: str | None, queue) -> None:
                               topology=work / "sim" / "topology.csv", dask=dask)
         note = f"{summary['rows']:,} jobs x {len(summary['features'])} features"
     elif name == "train":
-        bundle = hp.train(work / "features-local.parquet", work / f"model-{tag}", dask=dask)
+        bundle = hp.train(work / "features-local.parquet", work / f"model-{tag}", dask=dask, device=device)
         seconds = time.perf_counter() - t0  # the evaluation below checks the model; it is not timed
         mae = hp.evaluate(bundle, work / "features-local.parquet")["metrics"]["model"]["mae"]
         note = f"{bundle.manifest['params']['best_iteration'] + 1} trees, test MAE {mae:,.0f} s"
@@ -81,17 +84,17 @@ def _stage(name: str, work: Path, dask: str | None, queue) -> None:
 
         bundle, table = load_bundle(work / "model-local"), read_features(work / "features-local.parquet")
         with contextlib.nullcontext() if dask is None else client_for(dask) as client:
-            e = shap_values(bundle, table, client=client)
+            e = shap_values(bundle, table, client=client, device=device)
         note = f"{e.values.shape[0]:,} jobs x {e.values.shape[1]} features"
     seconds = seconds if seconds is not None else time.perf_counter() - t0
     done.set()
     queue.put((seconds, max(peak[0], tree_rss(me)), note))
 
 
-def measure(name: str, work: Path, dask: str | None) -> tuple[float, int, str]:
+def measure(name: str, work: Path, dask: str | None, device: str = "cpu") -> tuple[float, int, str]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_stage, args=(name, work, dask, queue))
+    proc = ctx.Process(target=_stage, args=(name, work, dask, queue, device))
     proc.start()
     while True:  # a stage that crashes must end the benchmark, not leave it waiting
         try:
@@ -137,19 +140,23 @@ def main() -> None:
 
     address = f"local:{args.workers}"
     rows = []
+    from hpcpredict.scale import cuda_available
+
+    gpu = cuda_available()
     for stage in args.stages:
         single = measure(stage, work, None) if stage != "cluster" else None
         dask = measure(stage, work, address)
-        rows.append((stage, single, dask))
-        print(f"{stage}: local {single} dask {dask}", file=sys.stderr)
+        on_gpu = measure(stage, work, None, device="cuda") if gpu and stage in ("train", "shap") else None
+        rows.append((stage, single, dask, on_gpu))
+        print(f"{stage}: local {single} dask {dask} gpu {on_gpu}", file=sys.stderr)
 
     gib = 2**30
     load = os.getloadavg()[0]
     print(f"\n`large` preset, {args.days} days ({sim['jobs']:,} jobs, {size / gib:.2f} GiB dump); {describe_machine()}; "
           f"load average {load:.1f} at the end; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}\n")
-    print(f"| stage | single machine s | peak GiB | Dask LocalCluster ({args.workers} workers x 1 thread) s | peak GiB (all processes) | Dask / single | GPU | what |")
+    print(f"| stage | single machine s | peak GiB | Dask LocalCluster ({args.workers} workers x 1 thread) s | peak GiB (all processes) | Dask / single | GPU s, peak GiB | what |")
     print("|---|---:|---:|---:|---:|---:|---|---|")
-    for stage, single, dask in rows:
+    for stage, single, dask, on_gpu in rows:
         s = f"{single[0]:.1f} | {single[1] / gib:.2f}" if single else "— | —"
         d = f"{dask[0]:.1f} | {dask[1] / gib:.2f}" if dask else "no Dask path | —"
         ratio = f"{dask[0] / single[0]:.2f}" if single and dask else "—"
@@ -159,7 +166,13 @@ def main() -> None:
             what = f"single: {single[2]}; Dask: {dask[2]}"
         else:
             what = (dask or single)[2]
-        print(f"| {stage} | {s} | {d} | {ratio} | not measured — no GPU lent | {what} |")
+        if on_gpu:
+            g = f"{on_gpu[0]:.1f}, {on_gpu[1] / gib:.2f} ({on_gpu[2]})"
+        elif stage in ("train", "shap"):
+            g = "not measured: no CUDA device here"
+        else:
+            g = "no GPU path"
+        print(f"| {stage} | {s} | {d} | {ratio} | {g} | {what} |")
 
 
 if __name__ == "__main__":
