@@ -163,9 +163,7 @@ class _Walk:
         elif frame.columns.tolist() != sampler.empty.columns.tolist():
             frame = frame.reindex(columns=sampler.empty.columns)  # a later header lost metrics: keep the first layout
         if not len(frame):
-            if sampler.done and sampler.high is None:
-                sampler.high = pd.Timestamp.max.tz_localize("UTC")  # a sampler with no rows at all holds nothing back
-            return
+            return  # a sampler whose files are all empty holds nothing back once they are read (done)
         if self.cut is not None:
             frame = self._drop_repeats(sampler, frame, path)
         self.records += len(frame)
@@ -202,7 +200,7 @@ class _Walk:
             return None
         return min(left) if left else pd.Timestamp.max.tz_localize("UTC")
 
-    def emit(self, folder: Path | None, *, until: pd.Timestamp | None) -> None:
+    def emit(self, folder: Path, *, until: pd.Timestamp | None) -> None:
         """Rates, join and day buffers for every pending row before ``until`` (all rows when None);
         then write each day that is complete."""
         if until is not None and self.cut is not None and until <= self.cut:
