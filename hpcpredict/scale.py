@@ -68,15 +68,25 @@ def n_workers(client) -> int:
 
 
 def dask_frame(frame, client, *, rows_per_partition: int = 50_000):
-    """A pandas frame (or series) as a Dask collection with at least one partition per worker.
+    """A pandas frame (or series) as a Dask collection, in equal partitions, as many per worker.
 
-    Categorical columns keep their (known) categories, which ``xgboost.dask`` needs to encode
-    them the same way on every worker.
+    The partition count is a multiple of the workers (at most ``rows_per_partition`` rows each),
+    so every worker gets the same share: 119k rows in 3 partitions of ~40k on 2 workers left one
+    worker idle for the last third of a SHAP run (``benchmarks/README.md``). Categorical columns
+    keep their (known) categories, which ``xgboost.dask`` needs to encode them the same way on
+    every worker.
+
+    Examples
+    --------
+    >>> dask_frame(pd.DataFrame({"x": range(119_084)}), client).npartitions  # doctest: +SKIP
+    4
     """
     import dask.dataframe as dd
 
-    parts = max(n_workers(client), -(-len(frame) // rows_per_partition))
-    return dd.from_pandas(frame, npartitions=max(1, min(parts, len(frame))), sort=False)
+    workers = n_workers(client)
+    per_worker = max(1, -(-len(frame) // (rows_per_partition * workers)))
+    parts = max(1, min(workers * per_worker, len(frame)))
+    return dd.from_pandas(frame, npartitions=parts, sort=False)
 
 
 def cuda_available() -> bool:

@@ -208,3 +208,15 @@ def test_features_cli_with_dask_writes_the_local_job_window_features(two_nights,
     _means_exact_rest(remote[names], local[names])
     bad = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "x.parquet"), "--dask", "nowhere"])
     assert bad.exit_code == 2 and "dask" in bad.output and not (tmp_path / "x.parquet").exists()
+
+
+@pytest.mark.parametrize("rows, parts", [(119_084, 4), (100_000, 2), (10, 2), (1, 1)])
+def test_rows_are_split_into_equal_partitions_a_multiple_of_the_workers(client, rows, parts):
+    """3 partitions on 2 workers left one idle for the last third of a SHAP run."""
+    import pandas as pd
+
+    from hpcpredict.scale import dask_frame
+
+    frame = dask_frame(pd.DataFrame({"x": range(rows)}), client)
+    sizes = frame.map_partitions(len).compute().tolist()
+    assert len(sizes) == parts and sum(sizes) == rows and max(sizes) - min(sizes) <= 1
