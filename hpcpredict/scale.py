@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from .errors import HpcPredictError, ParameterError
 
-__all__ = ["client_for", "cuda_available", "dask_frame", "n_workers"]
+__all__ = ["check_device", "client_for", "cuda_available", "dask_frame", "n_workers"]
 
 
 @contextlib.contextmanager
@@ -87,6 +87,14 @@ def dask_frame(frame, client, *, rows_per_partition: int = 50_000):
     per_worker = max(1, -(-len(frame) // (rows_per_partition * workers)))
     parts = max(1, min(workers * per_worker, len(frame)))
     return dd.from_pandas(frame, npartitions=parts, sort=False)
+
+
+def check_device(device: str) -> str:
+    """``device`` itself when XGBoost accepts it (``cpu``, ``cuda``, ``cuda:<n>``); else a
+    :class:`~hpcpredict.errors.ParameterError` naming it, before any work starts."""
+    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+        raise ParameterError("device", "'cpu', 'cuda' or 'cuda:<n>'", device)
+    return device
 
 
 def cuda_available() -> bool:

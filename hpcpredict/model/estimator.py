@@ -10,7 +10,7 @@ import xgboost as xgb
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d
 
-from ..errors import ParameterError
+from ..scale import check_device
 from .objectives import DEFAULT_OBJECTIVE, get_objective
 
 __all__ = ["INTERVAL_QUANTILES", "RuntimeModel", "calibrate_intervals", "encode_frame", "interval_values"]
@@ -220,8 +220,7 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
             across them) instead of in this process; same parameters, same early stopping.
         """
         obj = get_objective(self.objective)
-        if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
-            raise ParameterError("device", "'cpu', 'cuda' or 'cuda:<n>'", self.device)
+        check_device(self.device)
         if y is None:
             raise ValueError("RuntimeModel requires y to be passed, but the target y is None")
         frame = self._validate_X(X, fitting=True)

@@ -14,6 +14,7 @@ import xgboost as xgb
 
 from .._version import __version__
 from ..errors import HpcPredictError, InputFileError, ParameterError
+from ..scale import check_device
 from .bundle import Bundle, load_bundle, save_bundle, to_frame
 from .estimator import INTERVAL_QUANTILES, RuntimeModel, interval_values
 from .objectives import DEFAULT_OBJECTIVE, get_objective
@@ -331,10 +332,8 @@ def predict_interval(bundle: Bundle, table: pd.DataFrame, *, device: str = "cpu"
 
 def _on_device(booster: xgb.Booster, device: str) -> xgb.Booster:
     """``booster`` itself on the CPU; a copy set to ``device`` otherwise (the bundle's stays as loaded)."""
-    if device == "cpu":
+    if check_device(device) == "cpu":
         return booster
-    if device != "cuda" and not str(device).startswith("cuda:"):
-        raise ParameterError("device", "'cpu', 'cuda' or 'cuda:<n>'", device)
     booster = booster.copy()
     booster.set_param({"device": device})
     return booster

@@ -19,12 +19,12 @@ import xgboost as xgb
 from ..features.calendar import calendar_arrays
 from ..features.history import history_features
 from ..features.request import request_arrays
-from ..errors import ParameterError
 from ..model import Bundle, get_objective
 from ..model.estimator import interval_values
 from ..model.train import cap_at_limit
 from ..queue.reasons import reasons_from_contributions
 from ..queue.state import as_of, latest_time
+from ..scale import check_device
 from ..schema import conform_jobs
 
 __all__ = ["OnlinePredictor"]
@@ -50,10 +50,8 @@ class OnlinePredictor:
     """
 
     def __init__(self, bundle: Bundle, jobs: pd.DataFrame | None = None, samples=None, at=None, *, device: str = "cpu") -> None:
-        if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
-            raise ParameterError("device", "'cpu', 'cuda' or 'cuda:<n>'", device)
         self.bundle = bundle
-        self.device = device
+        self.device = check_device(device)
         self.booster = bundle.booster.copy()
         self.booster.set_param({"nthread": 1, "device": device})  # concurrent one-row calls slow down with more threads
         self.interval_booster = bundle.interval_booster.copy() if bundle.interval_booster is not None else None
