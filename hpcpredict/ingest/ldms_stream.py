@@ -241,7 +241,9 @@ class _Walk:
         carried = sampler.carry if sampler.carry is not None else sampler.empty
         both = pd.concat([carried.assign(**{_CARRY: True}), take.assign(**{_CARRY: False})], ignore_index=True)
         if len(take):
-            latest = both.sort_values(["component", "timestamp"], kind="stable").groupby("component", sort=False).tail(1)
+            # (component, timestamp) is unique here, so each host's latest row needs no sort;
+            # raw_to_samples sorts once below
+            latest = both.loc[both.groupby("component", sort=False)["timestamp"].idxmax()]
             sampler.carry = latest.drop(columns=_CARRY).reset_index(drop=True)
         samples, infos = raw_to_samples(both, sampler.infos, counter_bits=self.counter_bits, max_gap_s=sampler.max_gap_s)
         return samples[~samples[_CARRY].to_numpy(bool)].drop(columns=_CARRY).reset_index(drop=True), infos
