@@ -33,7 +33,7 @@ MANIFEST_FILE = "manifest.json"
 
 def write_parts(output: str | os.PathLike[str], manifest: Manifest, booster: xgb.Booster, interval_booster: xgb.Booster | None) -> Manifest:
     """Write the model files and the sealed manifest to the folder ``output`` atomically; return the manifest."""
-    with atomic_dir(output) as tmp:
+    with atomic_dir(output, kind="bundle") as tmp:
         booster.save_model(tmp / MODEL_FILE)
         intervals_sha = None
         if interval_booster is not None:

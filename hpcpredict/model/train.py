@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._outputs import check_output
 from ..errors import HpcPredictError, InputFileError, ParameterError
 from .describe import describe_fit
 from .estimator import RuntimeModel, cap_at_limit
@@ -188,6 +189,7 @@ def train(
     >>> hpcpredict.train("cori.csv.gz", "io-model/", target="darshan_agg_perf_by_slowest_posix",
     ...                  time="_datetime_start", app="darshan_app", exclude=["^darshan_(?!app|nprocs)"])  # doctest: +SKIP
     """
+    check_output(output, folder=True, inputs=[features])
     table = load_training_table(features, target=target, time=time, app=app, exclude=exclude)
     specs = list(table.attrs.get("features", []))
     if not specs:
