@@ -41,3 +41,11 @@ def test_schedule_errors_are_one_line(tmp_path, kth_slice):
     bad = run("schedule", kth_slice, "--policy", "fifo")
     assert bad.returncode == 2 and "'policy' parameter must be one of easy, conservative" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_schedule_plot_never_overwrites_a_foreign_file(tmp_path, kth_slice):
+    mine = tmp_path / "notes.png"
+    mine.write_text("not hpcpredict's")
+    out = run("schedule", kth_slice, "--plot", mine)
+    assert out.returncode == 2 and str(mine) in out.stderr
+    assert mine.read_text() == "not hpcpredict's"

@@ -59,6 +59,10 @@ def compare_predictors(
     """
     if not predictors:
         raise ParameterError("predictors", "at least one predictor", list(predictors))
+    if plot is not None:  # refuse a path that would destroy a file before the replays run
+        from .._outputs import check_output
+
+        check_output(plot, folder=False, inputs=[None if isinstance(jobs, Workload) else jobs])
     workload = jobs if isinstance(jobs, Workload) else load_workload(jobs, nodes=nodes)
     if not len(workload):
         raise ParameterError("jobs", "a trace with at least one job the replay can place", f"none ({workload.set_aside})")

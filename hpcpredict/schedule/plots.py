@@ -18,6 +18,7 @@ def plot_schedule_comparison(result: dict, *, path: str | os.PathLike[str] | Non
     import matplotlib.pyplot as plt
 
     from .._atomic import atomic_path
+    from .._outputs import PNG_STAMP, check_output
 
     names = [r["predictor"] for r in result["results"]]
     fig, axes = plt.subplots(1, len(_PANELS), figsize=(3.2 * len(_PANELS), 3.2), dpi=110)
@@ -33,8 +34,9 @@ def plot_schedule_comparison(result: dict, *, path: str | os.PathLike[str] | Non
     fig.suptitle(f"{result['policy']} backfilling, {result['measured_jobs']:,} jobs on {result['machine_size']:,} {result['unit']}", fontsize=10)
     fig.tight_layout()
     if path is not None:
+        check_output(path, folder=False)
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", bbox_inches="tight")
+            fig.savefig(tmp, format="png", bbox_inches="tight", metadata={"Software": PNG_STAMP})
     if show:
         plt.show()
     elif path is not None:
