@@ -73,6 +73,8 @@ def test_swf_fields_out_of_range_are_quarantined(tmp_path, fields, words):
     ({"State": "WEIRD"}, "'state' 'WEIRD' is not a known job state"),
     ({"ReqCPUS": "-4"}, "'req_cpus' is negative"),
     ({"Timelimit": "999999999-00:00:00"}, "'time_limit_s' is beyond"),
+    ({"ExitCode": "0:18446744073709551616"}, "field 'ExitCode'"),
+    ({"ReqTRES": "cpu=1e300,node=1"}, "field 'req_tres_cpus'"),
 ])
 def test_sacct_values_out_of_range_or_rule_are_quarantined(tmp_path, fields, words):
     out = tmp_path / "j.parquet"

@@ -18,6 +18,7 @@ __all__ = [
     "epoch_times",
     "extract",
     "in_ns_range",
+    "whole_numbers",
     "numbers",
     "parse_durations",
     "parse_memory",
@@ -128,6 +129,20 @@ def in_ns_range(parsed: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         unit_ns = pd.DatetimeTZDtype("ns", parsed.dt.tz)
     return kept.astype(unit_ns), bad
+
+
+def whole_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Floats to nullable integers, and the mask of those no count holds (|x| >= 2**53, inf).
+
+    Examples
+    --------
+    >>> n, bad = whole_numbers(pd.Series([4.0, float("nan"), 1e308]))
+    >>> n.tolist(), bad.tolist()
+    ([4, <NA>, <NA>], [False, False, True])
+    """
+    values = pd.to_numeric(values, errors="coerce").astype("float64")
+    bad = values.notna() & ~(values.abs() < 2.0**53)
+    return values.where(~bad).round().astype("Int64"), bad
 
 
 def _missing(values: pd.Series) -> pd.Series:

@@ -30,7 +30,7 @@ from ..errors import InputFileError
 from ..progress import progress
 from ..schema import JOB_COLUMNS, conform_jobs, implausible, normalise_state
 from ._chunks import Header, RawLines, file_size, iter_chunks, read_header
-from ._slurm_values import TEXT, extract, numbers, parse_durations, parse_memory, parse_times, parse_tres, snake_case
+from ._slurm_values import TEXT, extract, numbers, parse_durations, parse_memory, parse_times, parse_tres, snake_case, whole_numbers
 from ._text import check_timezone
 from .result import RECORD_COLUMNS, IngestResult, StreamStats
 
@@ -293,10 +293,8 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
     for col in _COUNTS:
         if col in jobs:
             text = jobs[col].str.strip()
-            value = numbers(text)
-            value = value.where(value.abs() < 2.0**53)  # 1e308 is a number, but no count
-            out[col] = value.round().astype("Int64")
-            fail(value.isna() & (text != "").to_numpy(dtype=bool, na_value=False), col, jobs[col])
+            out[col], huge = whole_numbers(numbers(text))  # 1e308 is a number, but no count
+            fail((out[col].isna() & (text != "")).to_numpy(dtype=bool, na_value=False) | huge.to_numpy(), col, jobs[col])
     for col in _DURATIONS:
         if col in jobs:
             out[col], bad = _on_uniques(parse_durations, jobs[col])
@@ -322,7 +320,10 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
     for col, tres in (("req_cpus", "req_tres_cpus"), ("req_nodes", "req_tres_nodes"), ("alloc_cpus", "alloc_tres_cpus"),
                       ("alloc_nodes", "alloc_tres_nodes"), ("req_mem_bytes", "req_tres_mem_bytes")):
         if tres in out:  # sacct versions or formats without the plain field still carry it in the TRES
-            from_tres = out[tres].round().astype("Int64") if col != "req_mem_bytes" else out[tres]
+            from_tres = out[tres]
+            if col != "req_mem_bytes":
+                from_tres, huge = whole_numbers(from_tres)
+                fail(huge, tres, from_tres.astype("string").fillna("").where(~huge, "too large"))
             out[col] = out[col].fillna(from_tres) if col in out else from_tres
     if "nodelist" in jobs:
         text = jobs["nodelist"].fillna("").str.strip()
@@ -337,15 +338,16 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
         out["state"] = out["state_raw"].fillna("").map({u: normalise_state(u) for u in uniques}).astype("string")
     if "exit_code" in jobs:
         parts = extract(jobs["exit_code"].str.strip(), r"^(?P<code>-?\d+)(?::(?P<signal>\d+))?$")
-        out["exit_code"] = numbers(parts["code"]).astype("Int64")
-        out["exit_signal"] = numbers(parts["signal"]).astype("Int64")
+        out["exit_code"], huge_code = whole_numbers(numbers(parts["code"]))
+        out["exit_signal"], huge_signal = whole_numbers(numbers(parts["signal"]))
         fail(parts["code"].isna() & (jobs["exit_code"].str.strip() != ""), "ExitCode", jobs["exit_code"])
+        fail(huge_code | huge_signal, "ExitCode", jobs["exit_code"])
     ids = out["job_id"]
     array = extract(ids, r"^(?P<job>\d+)_(?P<task>\[[^\]]*\]|\d+)$")
     out["array_job_id"], out["array_task_id"] = array["job"].astype("string"), array["task"].astype("string")
     het = extract(ids, r"^(?P<job>\d+)\+(?P<offset>\d+)$")
     out["het_job_id"] = het["job"].astype("string")
-    out["het_job_offset"] = numbers(het["offset"]).astype("Int64")
+    out["het_job_offset"] = whole_numbers(numbers(het["offset"]))[0]
     out["source"] = pd.Series("sacct", index=jobs.index, dtype="string")
     frame = pd.DataFrame(out, index=jobs.index)
     # A record that parses but breaks a plausibility rule (end before start, a date in 1900, a
