@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import write_json
+from ._atomic import atomic_dir, write_json
+from ._outputs import check_output
 from .datasets import DATASETS, dataset_path
 from .errors import ParameterError
 from .evaluate import evaluate, held_out_rows
@@ -60,9 +61,12 @@ def demo(
     """
     if dataset not in DEMO_DATASETS:
         raise ParameterError("dataset", f"one of {', '.join(DEMO_DATASETS)}", dataset)
-    out = Path(output)
-    summary = _simulated(out, preset=preset, seed=seed, top=top) if dataset == "simulated" else _trace(out, dataset, top=top)
-    write_json(summary, out / "summary.json")
+    out = check_output(output, folder=True)
+    # Built in a temporary sibling and swapped in whole: a failed or killed demo keeps the last one.
+    with atomic_dir(out, kind="demo") as tmp:
+        summary = _simulated(tmp, preset=preset, seed=seed, top=top) if dataset == "simulated" else _trace(tmp, dataset, top=top)
+        summary["files"] = {k: str(out / Path(v).relative_to(tmp)) for k, v in summary["files"].items()}
+        write_json(summary, tmp / "summary.json")
     return summary
 
 

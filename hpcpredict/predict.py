@@ -7,6 +7,7 @@ import os
 import pandas as pd
 
 from ._atomic import write_parquet
+from ._outputs import check_output
 from .model import Bundle, check_table, load_bundle, predict_interval, predict_runtime
 
 __all__ = ["predict"]
@@ -49,6 +50,8 @@ def predict(
 
     if (features is None) == (queue is None):
         raise ParameterError("features/queue", "exactly one of a feature table or a queue", "both" if queue is not None else "neither")
+    if output is not None:
+        check_output(output, folder=False, inputs=[model, features, queue, jobs, samples])
     bundle = model if isinstance(model, Bundle) else load_bundle(model)
     if queue is not None:
         from .queue import predict_queued

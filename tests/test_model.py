@@ -12,7 +12,7 @@ from hpcpredict.model import load_bundle, predict_runtime, temporal_split
 
 def test_bundle_is_xgboost_json_free_of_pickle_and_records_what_it_needs(pipeline):
     files = sorted(p.name for p in pipeline["model"].iterdir())
-    assert files == ["manifest.json", "model.ubj"]
+    assert files == [".hpcpredict-output", "manifest.json", "model.ubj"]  # the marker: a later -o may replace it
     manifest = json.loads((pipeline["model"] / "manifest.json").read_text())
     for key in ("hpcpredict_version", "versions", "params", "features", "horizon", "training_window", "test_boundary", "model_sha256"):
         assert key in manifest

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._atomic import write_json, write_parquet
+from .._atomic import atomic_dir, write_json, write_parquet
+from .._outputs import check_output
 from ..errors import ParameterError
 from ..model import Bundle, check_table, load_bundle
 from ..scale import client_for
@@ -107,6 +108,8 @@ def explain(
 
     if rows not in ("test", "all"):
         raise ParameterError("rows", "'test' or 'all'", rows)
+    if output is not None:
+        check_output(output, folder=True, inputs=[model, features])
     bundle = model if isinstance(model, Bundle) else load_bundle(model)
     table = features if isinstance(features, pd.DataFrame) else read_features(features)
     check_table(bundle, table)
@@ -158,7 +161,8 @@ def explain(
             "comparison": compare_importance(by_feature, perm, top=min(5, len(perm))),
         }
     if output is not None:
-        result["plots"] = _write(Path(output), explanation, families, by_feature, by_family, cohort_table, by_window, matrix, result, top, unit, dependence)
+        with atomic_dir(output, kind="explanation") as tmp:
+            result["plots"] = _write(tmp, explanation, families, by_feature, by_family, cohort_table, by_window, matrix, result, top, unit, dependence)
     return result
 
 

@@ -37,7 +37,7 @@ from ..progress import progress
 from ._samples import counters_to_rates, write_day
 from .metrics import MetricInfo
 from .pcp_metrics import PCP_METRICS, PcpColumn, column_info, column_unit, derive_pcp, pcp_metric_names
-from .result import Quarantine, quarantine_path
+from .result import Quarantine, new_run_id, quarantine_path
 
 __all__ = ["find_archives", "pcp_python", "stream_pcp"]
 
@@ -185,7 +185,7 @@ def stream_pcp(
     state = _State(keep_domain=keep_domain, max_gap_s=max_gap_s)
     output_dir = Path(output_dir)
     with contextlib.ExitStack() as stack:
-        tmp = stack.enter_context(atomic_dir(output_dir))
+        tmp = stack.enter_context(atomic_dir(output_dir, kind="samples"))
         advance = stack.enter_context(progress(total=len(labels), description="PCP archives"))
         for i, label in enumerate(labels):
             state.read_archive(label)
@@ -193,8 +193,10 @@ def stream_pcp(
             state.flush(tmp, before=None if following is None else _day(following))
             advance(1)
         counts = state.counts(len(labels))
-        write_json({**state.meta(), "counts": counts}, tmp / "_metrics.json")
-    write_parquet(state.quarantine.to_frame(), quarantine_path(output_dir), metadata={"table": "quarantine"})
+        run = new_run_id()
+        write_json({**state.meta(), "counts": counts, "quarantine_run": run}, tmp / "_metrics.json")
+        # The quarantine lands before the folder (the commit point), which names its run.
+        write_parquet(state.quarantine.to_frame(), quarantine_path(output_dir), metadata={"table": "quarantine", "run": run})
     return counts
 
 

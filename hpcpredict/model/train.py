@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from .._outputs import check_output
 from .._version import __version__
 from ..errors import HpcPredictError, InputFileError, ParameterError
 from ..scale import check_device
@@ -194,6 +195,7 @@ def train(
     >>> hpcpredict.train("cori.csv.gz", "io-model/", target="darshan_agg_perf_by_slowest_posix",
     ...                  time="_datetime_start", app="darshan_app", exclude=["^darshan_(?!app|nprocs)"])  # doctest: +SKIP
     """
+    check_output(output, folder=True, inputs=[features])
     table = load_training_table(features, target=target, time=time, app=app, exclude=exclude)
     specs = list(table.attrs.get("features", []))
     if not specs:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
+from .._outputs import check_output
 from .._version import __version__
 from ..model import Bundle, check_table, load_bundle, predict_runtime
 from ._page import figure, number, page, raw, section, table
@@ -82,6 +83,7 @@ def report(
     from ..explain.plots import plot_waterfall, save
     from ..features import read_features
 
+    check_output(output, folder=False, inputs=[model, features])
     bundle = model if isinstance(model, Bundle) else load_bundle(model)
     table_ = features if isinstance(features, pd.DataFrame) else read_features(features)
     check_table(bundle, table_)
