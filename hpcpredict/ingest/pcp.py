@@ -247,6 +247,8 @@ class _State:
                 continue
             if t == last:
                 self.duplicates += 1
+                if not times:
+                    continue  # the host's previous archive ended with this very record
                 row = len(times) - 1
             else:
                 times.append(t)
@@ -267,7 +269,9 @@ class _State:
             self._add_rows(host, header, np.array(times), np.array(segment), cells)
 
     def _add_rows(self, host: str, header: dict, times: np.ndarray, segment: np.ndarray, cells) -> None:
-        frame = pd.DataFrame({"timestamp": pd.to_datetime(times, unit="s", utc=True), "component": host})
+        # PCP stamps records to the microsecond; the samples table holds microseconds like LDMS's
+        stamps = pd.to_datetime(np.round(times * 1e6).astype("int64"), unit="us", utc=True).astype("datetime64[us, UTC]")
+        frame = pd.DataFrame({"timestamp": stamps, "component": host})
         infos = []
         for col in PCP_METRICS:
             source = next((s for s in col.sources if s in header["metrics"] and _instances(col, s, cells)), None)
