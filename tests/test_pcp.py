@@ -194,3 +194,18 @@ def test_truncated_archive_is_one_line_naming_it_exit_2(tmp_path):
     assert res.output.strip().count("\n") == 0
     assert str(host / "20261207") in res.output and "Corrupted record" in res.output
     assert not (tmp_path / "samples").exists()
+
+
+@needs_pcp
+def test_memory_in_use_without_mem_util_available(tmp_path):
+    """A site logging no ``mem.util.available`` (pmlogextract keeps only the metrics listed) still
+    gets ``mem_used_bytes``: memory in use less the page cache."""
+    pmpython, env = pcp_python()
+    (tmp_path / "config").write_text("mem.util.used\nmem.util.cached\ndisk.all.write_bytes\n")
+    (tmp_path / "a" / "vm").mkdir(parents=True)
+    subprocess.run(["pmlogextract", "-c", str(tmp_path / "config"), str(ARCHIVE), str(tmp_path / "a" / "vm" / "20261207")], env=env, check=True, capture_output=True)
+    _, samples = _ingest([tmp_path / "a"], tmp_path / "samples")
+    np.testing.assert_allclose(samples["mem_used_bytes"], samples["mem_util_used_bytes"] - samples["mem_cached_bytes"])
+    meta = json.loads((tmp_path / "samples" / "_metrics.json").read_text())
+    assert {m["column"]: m["source"] for m in meta["metrics"]}["mem_used_bytes"].startswith("mem.util.used - mem.util.cached")
+    assert "cpu_busy_frac" not in samples  # no CPU metric logged, none made up

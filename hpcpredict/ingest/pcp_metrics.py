@@ -90,6 +90,7 @@ PCP_METRICS: tuple[PcpColumn, ...] = (
     PcpColumn("mem_available_bytes", ("mem.util.available",), "all", "memory"),
     PcpColumn("mem_free_bytes", ("mem.util.free",), "all", "memory"),
     PcpColumn("mem_cached_bytes", ("mem.util.cached",), "all", "memory"),
+    PcpColumn("mem_buffers_bytes", ("mem.util.bufmem",), "all", "memory"),
     PcpColumn("disk_read_bytes_per_s", ("disk.all.read_bytes", "disk.dev.read_bytes"), "all", "disk", "fs_read_bytes"),
     PcpColumn("disk_write_bytes_per_s", ("disk.all.write_bytes", "disk.dev.write_bytes"), "all", "disk", "fs_write_bytes"),
     PcpColumn("disk_reads_per_s", ("disk.all.read", "disk.dev.read"), "all", "disk"),
@@ -106,6 +107,8 @@ PCP_DERIVED: dict[str, tuple[str, str, str, str]] = {
     "cpu_busy_frac": ("(user + nice + sys + irq + steal) / all CPU time", "fraction", "cpu", "cpu_busy"),
     "mem_used_bytes": ("mem.physmem - mem.util.available (MemTotal - MemAvailable)", "bytes", "memory", "mem_used"),
 }
+#: Where an archive lacks ``mem.util.available``: memory in use less the page cache and buffers.
+_MEM_USED_FALLBACK = "mem.util.used - mem.util.cached - mem.util.bufmem"
 
 _CPU_BUSY = ("user", "nice", "sys", "irq", "steal")
 _CPU_IDLE = ("idle", "iowait")
@@ -160,7 +163,13 @@ def derive_pcp(frame, infos: list[MetricInfo]) -> list[MetricInfo]:
         total = b + frame[idle].sum(axis=1, min_count=1)
         frame["cpu_busy_frac"] = (b / total.where(total > 0)).clip(0, 1)
         added.append("cpu_busy_frac")
+    how = {c: PCP_DERIVED[c][0] for c in PCP_DERIVED}
     if {"mem_total_bytes", "mem_available_bytes"} <= have:
         frame["mem_used_bytes"] = frame["mem_total_bytes"] - frame["mem_available_bytes"]
         added.append("mem_used_bytes")
-    return infos + [MetricInfo(c, PCP_DERIVED[c][0], "pcp", "gauge", PCP_DERIVED[c][1], PCP_DERIVED[c][3]) for c in added]
+    elif {"mem_util_used_bytes", "mem_cached_bytes"} <= have:
+        buffers = frame["mem_buffers_bytes"] if "mem_buffers_bytes" in have else 0.0
+        frame["mem_used_bytes"] = frame["mem_util_used_bytes"] - frame["mem_cached_bytes"] - buffers
+        how["mem_used_bytes"] = _MEM_USED_FALLBACK
+        added.append("mem_used_bytes")
+    return infos + [MetricInfo(c, how[c], "pcp", "gauge", PCP_DERIVED[c][1], PCP_DERIVED[c][3]) for c in added]
