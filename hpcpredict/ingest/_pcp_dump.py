@@ -54,6 +54,8 @@ def _fail(line):
 
 
 def _dump(archive, names, out):
+    from ctypes import POINTER, cast
+
     from pcp import pmapi
     import cpmapi as c
 
@@ -98,13 +100,17 @@ def _dump(archive, names, out):
             raise
         r = result.contents
         values = []
+        # one cast per record and per metric: pmResult's get_* helpers cast again for every value
+        vsets = cast(r.vset, POINTER(POINTER(pmapi.pmValueSet)))
         for i in range(r.numpmid):
-            pmid = r.get_pmid(i)
-            if pmid not in wanted:
+            vset = vsets[i].contents
+            if vset.pmid not in wanted:
                 continue
-            name, desc = wanted[pmid]
-            for j in range(r.get_numval(i)):
-                inst = r.get_inst(i, j)
+            name, desc = wanted[vset.pmid]
+            vlist = cast(vset.vlist, POINTER(pmapi.pmValue))
+            for j in range(vset.numval):
+                value = vlist[j]
+                inst = value.inst
                 if desc.indom == c.PM_INDOM_NULL:
                     inst_name = None
                 else:
@@ -115,7 +121,7 @@ def _dump(archive, names, out):
                         except pmapi.pmErr:
                             instance_names[key] = str(inst)
                     inst_name = instance_names[key]
-                atom = ctx.pmExtractValue(r.get_valfmt(i), r.get_vlist(i, j), desc.type, desc.type)
+                atom = ctx.pmExtractValue(vset.valfmt, value, desc.type, desc.type)
                 values.append([name, inst_name, atom.dref(desc.type)])
         out.write(json.dumps([float(r.timestamp), r.numpmid, values]) + "\n")
         records += 1
