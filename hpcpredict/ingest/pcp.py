@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import pandas as pd
 from .._atomic import atomic_dir, write_json, write_parquet
 from ..errors import InputFileError
 from ..progress import progress
-from ._samples import counters_to_rates, write_day
+from ._samples import counters_to_rates, flush_days
 from .metrics import MetricInfo
 from .pcp_metrics import PCP_METRICS, PcpColumn, column_info, column_unit, derive_pcp, pcp_metric_names
 from .result import Quarantine, new_run_id, quarantine_path
@@ -317,13 +316,7 @@ class _State:
 
     def flush(self, folder: Path, *, before: str | None) -> None:
         """Write each buffered day earlier than ``before`` (all days when None)."""
-        for day in sorted(self.days):
-            if before is not None and day >= before:
-                break
-            part = pd.concat(self.days.pop(day), ignore_index=True)
-            part = part.sort_values(["component", "timestamp"], kind="stable")
-            part["component"] = part["component"].astype("string")
-            write_day(part, folder, day, self.meta())
+        flush_days(self.days, folder, self.meta(), before=before)
 
     def meta(self) -> dict:
         order = [c.column for c in PCP_METRICS] + ["cpu_busy_frac", "mem_used_bytes"]
