@@ -223,3 +223,13 @@ def test_system_totals_count_each_1s_sample_once(tmp_path):
     sys_write = system_features(jobs, tmp_path / "samples", horizon="start")["sys_fs_write_bytes_per_s_15m_at_start"].iloc[0]
     expected = samples.loc[samples.index < at, "disk_write_bytes_per_s"].mean()
     assert sys_write == pytest.approx(expected, rel=0.02)
+
+
+@needs_pcp
+def test_host_names_as_the_scheduler_knows_them(tmp_path):
+    """The live Slurm calls its one node ``localhost`` while pmlogger records the machine's name."""
+    res = CliRunner().invoke(app, ["ingest", "pcp", str(ARCHIVES), "-o", str(tmp_path / "samples"), "--host", "vm=localhost"])
+    assert res.exit_code == 0, res.output
+    assert set(pd.read_parquet(tmp_path / "samples")["component"]) == {"localhost"}
+    bad = CliRunner().invoke(app, ["ingest", "pcp", str(ARCHIVES), "-o", str(tmp_path / "other"), "--host", "vm"])
+    assert bad.exit_code == 2 and "ARCHIVE_HOST=NODE" in bad.output

@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +145,7 @@ def stream_pcp(
     output_dir: str | os.PathLike[str],
     *,
     keep_domain: bool = False,
+    hosts: Mapping[str, str] | None = None,
     max_gap_s: float | None = None,
 ) -> dict[str, int]:
     """Read pmlogger archives into the samples folder ``output_dir``, one archive at a time.
@@ -159,6 +160,9 @@ def stream_pcp(
     keep_domain : bool
         Keep the archive's host name whole; by default it is cut at the first dot
         (``node01.cluster.org`` → ``node01``), as Slurm names nodes.
+    hosts : mapping, optional
+        Archive host name (whole or cut) → component, where the scheduler names a node otherwise
+        than the node names itself (``{"vm": "localhost"}``); other hosts keep their names.
     max_gap_s : float, optional
         Longest interval a rate may span (default: 3 x the metric's median logging interval).
 
@@ -181,7 +185,7 @@ def stream_pcp(
     """
     archives = find_archives(paths)
     labels = sorted(archive_labels(archives), key=lambda lab: (lab["start"], str(lab["archive"])))
-    state = _State(keep_domain=keep_domain, max_gap_s=max_gap_s)
+    state = _State(keep_domain=keep_domain, hosts=dict(hosts or {}), max_gap_s=max_gap_s)
     output_dir = Path(output_dir)
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(atomic_dir(output_dir, kind="samples"))
@@ -206,8 +210,8 @@ def _day(epoch_s: float) -> str:
 class _State:
     """Counts, each host's carried counters and the day buffers of a streaming PCP ingest."""
 
-    def __init__(self, *, keep_domain: bool, max_gap_s: float | None) -> None:
-        self.keep_domain, self.max_gap_s = keep_domain, max_gap_s
+    def __init__(self, *, keep_domain: bool, hosts: dict[str, str], max_gap_s: float | None) -> None:
+        self.keep_domain, self.rename, self.max_gap_s = keep_domain, hosts, max_gap_s
         self.quarantine = Quarantine()
         self.lines_read = self.records = self.duplicates = self.rows_out = 0
         self.hosts: set[str] = set()
@@ -220,7 +224,8 @@ class _State:
     def read_archive(self, label: dict) -> None:
         """Read one archive's records into the day buffers."""
         base = label["archive"]
-        host = label["host"] if self.keep_domain else label["host"].split(".", 1)[0]
+        short = label["host"].split(".", 1)[0]
+        host = self.rename.get(label["host"]) or self.rename.get(short) or (label["host"] if self.keep_domain else short)
         lines = _run([str(base), *pcp_metric_names()], base)
         header = json.loads(next(lines))
         times: list[float] = []
