@@ -15,6 +15,7 @@ from ._common import handle_errors
 def serve(
     model: Path = typer.Argument(..., help="Model bundle folder.", show_default=False),
     jobs: Path | None = typer.Option(None, "--jobs", help="Jobs table giving users' history and the system state."),
+    samples: Path | None = typer.Option(None, "--samples", help="Node monitoring samples (folder from `hpcpredict ingest ldms`), for models with system-state features."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port"),
     token_file: Path | None = typer.Option(None, "--token-file", help="File holding the bearer token clients must send."),
@@ -23,4 +24,4 @@ def serve(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (where XGBoost predicts)."),
 ) -> None:
     """Serve predictions over HTTP: POST /predict, GET /health, POST /admin/reload (OpenAPI at /docs)."""
-    run_service(model, jobs=jobs, host=host, port=port, token_file=token_file, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device)
+    run_service(model, jobs=jobs, samples=samples, host=host, port=port, token_file=token_file, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device)

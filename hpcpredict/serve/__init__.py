@@ -14,6 +14,7 @@ def serve(
     model: str | os.PathLike[str],
     *,
     jobs: str | os.PathLike[str] | None = None,
+    samples: str | os.PathLike[str] | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
     token_file: str | os.PathLike[str] | None = None,
@@ -21,7 +22,11 @@ def serve(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     device: str = "cpu",
 ) -> None:
-    """Serve ``model`` over HTTP until interrupted (see :func:`create_app`)."""
+    """Serve ``model`` over HTTP until interrupted (see :func:`create_app`).
+
+    ``samples`` (a samples folder) gives the system state for models with monitoring features:
+    read once at start-up (and on each reload) for the moment of the snapshot.
+    """
     import uvicorn
 
     from ..errors import InputFileError
@@ -34,5 +39,5 @@ def serve(
             raise InputFileError(token_file, f"cannot read the token file ({exc.strerror})") from None
         if not token:
             raise InputFileError(token_file, "the token file is empty")
-    app = create_app(model, jobs=jobs, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device)
+    app = create_app(model, jobs=jobs, samples=samples, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device)
     uvicorn.run(app, host=host, port=port, log_level="info")
