@@ -11,7 +11,7 @@ from hpcpredict.cli import app
 def start_model(pipeline, tmp_path_factory):
     """A model of the start horizon (wait and queue at start), which cannot predict queued jobs."""
     out = tmp_path_factory.mktemp("start")
-    hp.features(pipeline["jobs"], out / "features.parquet", horizon="start")
+    hp.api.features(pipeline["jobs"], out / "features.parquet", horizon="start")
     hp.train(out / "features.parquet", out / "model", n_estimators=20)
     return out / "model"
 

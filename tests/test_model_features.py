@@ -31,10 +31,10 @@ def test_features_built_for_a_model_are_exactly_its_columns_whatever_the_jobs_ho
 def monitored(tmp_path_factory):
     """The demo's monitoring queue model, small: a tiny simulated cluster, submit features with samples."""
     out = tmp_path_factory.mktemp("monitored")
-    hp.simulate(out / "dump", preset="tiny", seed=0)
-    hp.ingest("sacct", [out / "dump" / "sacct.txt"], out / "jobs.parquet")
+    hp.api.simulate(out / "dump", preset="tiny", seed=0)
+    hp.api.ingest("sacct", [out / "dump" / "sacct.txt"], out / "jobs.parquet")
     hp.ingest_samples("ldms", [out / "dump" / "ldms"], out / "samples")
-    hp.features(out / "jobs.parquet", out / "features.parquet", horizon="submit", samples=out / "samples")
+    hp.api.features(out / "jobs.parquet", out / "features.parquet", horizon="submit", samples=out / "samples")
     hp.train(out / "features.parquet", out / "model", n_estimators=60)
     return out
 
@@ -82,9 +82,9 @@ def test_a_model_trained_on_a_csv_table_runs_every_verb(tmp_path):
     pd.DataFrame({"start": start, "end_time": start + runtime, "nprocs": nprocs, "app": rng.choice(["a", "b"], n), "runtime": runtime}).to_csv(csv, index=False)
     model = hp.train(csv, tmp_path / "m", target="runtime", time="start", n_estimators=50)
     assert model.feature_names == ["nprocs", "app"]  # end_time read as a time, not a feature
-    assert hp.evaluate(tmp_path / "m", csv)["rows"] == model.manifest_.rows["test"]
-    assert hp.explain(tmp_path / "m", csv, interactions=0, n_boot=10)["families"]
-    hp.report(tmp_path / "m", csv, tmp_path / "report.html", interactions=0)
+    assert hp.api.evaluate(tmp_path / "m", csv)["rows"] == model.manifest_.rows["test"]
+    assert hp.api.explain(tmp_path / "m", csv, interactions=0, n_boot=10)["families"]
+    hp.api.report(tmp_path / "m", csv, tmp_path / "report.html", interactions=0)
     assert (tmp_path / "report.html").stat().st_size > 10_000
     assert len(hp.predict(tmp_path / "m", csv)) == n
     queue = tmp_path / "queue.csv"

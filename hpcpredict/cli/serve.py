@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..serve import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES
-from ..serve import serve as run_service
+from ..serve.limits import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES
 from ._common import handle_errors
 
 
@@ -24,4 +23,6 @@ def serve(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (where XGBoost predicts)."),
 ) -> None:
     """Serve predictions over HTTP: POST /predict, GET /health, POST /admin/reload (OpenAPI at /docs)."""
+    from ..serve import serve as run_service
+
     run_service(model, jobs=jobs, samples=samples, host=host, port=port, token_file=token_file, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device)

@@ -317,3 +317,8 @@ def _jobs(jobs: list, result: dict) -> str:
 def _glossary(manifest) -> str:
     rows = [[f.name, f.family, raw(html.escape(f.description))] for f in manifest.features]
     return section("What the features mean", table(["feature", "family", "description"], rows, text_columns=3), anchor="glossary")
+
+
+from .._verbs import make_callable  # noqa: E402  (last: the module must be complete)
+
+make_callable(__name__)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
-from .app import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, create_app
-from .online import OnlinePredictor
+from .limits import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES
 
 __all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "OnlinePredictor", "create_app", "serve"]
 
@@ -39,5 +39,16 @@ def serve(
             raise InputFileError(token_file, f"cannot read the token file ({exc.strerror})") from None
         if not token:
             raise InputFileError(token_file, "the token file is empty")
+    from .app import create_app
+
     app = create_app(model, jobs=jobs, samples=samples, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device)
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def __getattr__(name: str):
+    # FastAPI and XGBoost load when the service is built, not when its CLI options are listed.
+    if name in ("create_app", "PendingJob", "PredictRequest"):
+        return getattr(importlib.import_module(".app", __name__), name)
+    if name == "OnlinePredictor":
+        return importlib.import_module(".online", __name__).OnlinePredictor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
