@@ -125,7 +125,7 @@ def evaluate(
 
     Examples
     --------
-    >>> hpcpredict.evaluate("model/", "features.parquet", split="rolling", by="partition")  # doctest: +SKIP
+    >>> hpcpredict.api.evaluate("model/", "features.parquet", split="rolling", by="partition")  # doctest: +SKIP
     """
     bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     table = load_evaluation_table(bundle, features)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 import os
 
-from .limits import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES
+from .limits import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, ServiceLimits, server_config
 
-__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "OnlinePredictor", "create_app", "serve"]
+__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "OnlinePredictor", "ServiceLimits", "create_app", "serve", "server_config"]
 
 
 def serve(
@@ -21,11 +21,16 @@ def serve(
     max_batch: int = DEFAULT_MAX_BATCH,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     device: str = "cpu",
+    limits: ServiceLimits = ServiceLimits(),
 ) -> None:
     """Serve ``model`` over HTTP until interrupted (see :func:`create_app`).
 
     ``samples`` (a samples folder) gives the system state for models with monitoring features:
     read once at start-up (and on each reload) for the moment of the snapshot.
+
+    ``limits`` sets the read timeout (request head, and again the body), the keep-alive timeout
+    and the connection cap (:class:`ServiceLimits`). Without ``token_file``, ``/predict`` is open
+    and ``/admin/reload`` is off.
     """
     import uvicorn
 
@@ -41,8 +46,9 @@ def serve(
             raise InputFileError(token_file, "the token file is empty")
     from .app import create_app
 
-    app = create_app(model, jobs=jobs, samples=samples, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    app = create_app(model, jobs=jobs, samples=samples, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes,
+                     read_timeout_s=limits.read_timeout_s, device=device)
+    uvicorn.Server(server_config(app, host=host, port=port, limits=limits)).run()
 
 
 def __getattr__(name: str):
