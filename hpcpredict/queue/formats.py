@@ -23,9 +23,16 @@ from ..errors import InputFileError, ParameterError
 from ..ingest._slurm_values import parse_durations, parse_memory, parse_times
 from ..schema import conform_jobs
 
-__all__ = ["QUEUE_FORMATS", "read_queue"]
+__all__ = ["QUEUE_FORMATS", "SQUEUE_FIELDS", "SQUEUE_FORMAT", "read_queue"]
 
 QUEUE_FORMATS = ("squeue-json", "squeue", "sacct", "csv")
+
+#: The ``squeue --format`` list hpcpredict reads (``%b``: the GPU request, ``%r``: the reason).
+SQUEUE_FORMAT = "%i|%j|%u|%a|%P|%q|%V|%l|%D|%C|%m|%T|%b|%r"
+#: The ``squeue -O`` list: ``tres-alloc`` carries the job's total memory, whatever ``%m`` means.
+SQUEUE_FIELDS = ",".join(f"{f}:|" for f in (
+    "JobID", "Name", "UserName", "Account", "Partition", "QOS", "SubmitTime", "TimeLimit", "NumNodes",
+    "NumCPUs", "MinMemory", "State", "tres-per-node", "Reason")) + ",tres-alloc:"
 
 _SQUEUE_COLUMNS = {
     "JOBID": "job_id",
