@@ -111,7 +111,7 @@ SlurmdParameters=config_overrides
 GresTypes=gpu
 ${CLI_FILTER:+CliFilterPlugins=cli_filter/lua}
 NodeName=localhost NodeAddr=127.0.0.1 Port=$SLURMD_PORT CPUs=4 Sockets=1 CoresPerSocket=4 ThreadsPerCore=1 RealMemory=8000 Gres=gpu:fake:2
-NodeName=node2 NodeHostname=localhost NodeAddr=127.0.0.1 Port=$SLURMD_PORT2 CPUs=1 Sockets=1 CoresPerSocket=1 ThreadsPerCore=1 RealMemory=1000
+NodeName=node2 NodeAddr=127.0.0.1 Port=$SLURMD_PORT2 CPUs=1 Sockets=1 CoresPerSocket=1 ThreadsPerCore=1 RealMemory=1000
 PartitionName=debug Nodes=localhost Default=YES MaxTime=60 DefaultTime=5 State=UP
 PartitionName=long Nodes=localhost MaxTime=UNLIMITED State=UP
 # A second slurmd on the same host, only for the second part of the heterogeneous job: the parts
