@@ -111,15 +111,12 @@ SlurmdParameters=config_overrides
 GresTypes=gpu
 ${CLI_FILTER:+CliFilterPlugins=cli_filter/lua}
 NodeName=localhost NodeAddr=127.0.0.1 Port=$SLURMD_PORT CPUs=4 Sockets=1 CoresPerSocket=4 ThreadsPerCore=1 RealMemory=8000 Gres=gpu:fake:2
-NodeName=node2 NodeAddr=127.0.0.1 Port=$SLURMD_PORT2 CPUs=1 Sockets=1 CoresPerSocket=1 ThreadsPerCore=1 RealMemory=1000
 PartitionName=debug Nodes=localhost Default=YES MaxTime=60 DefaultTime=5 State=UP
 PartitionName=long Nodes=localhost MaxTime=UNLIMITED State=UP
-# A second slurmd on the same host, only for the second part of the heterogeneous job: the parts
-# of a het job never share a node, and the PCP jobs must stay alone on theirs.
-PartitionName=second Nodes=node2 MaxTime=10 DefaultTime=1 State=UP
+
 CONF
   echo "NodeName=localhost Name=gpu Type=fake File=/dev/tty[0-1]" >"$CLUSTER/etc/gres.conf"
-  mkdir -p "$CLUSTER/spool/localhost" "$CLUSTER/spool/node2"
+  mkdir -p "$CLUSTER/spool/localhost"
 }
 
 start_slurm() {
@@ -130,7 +127,7 @@ start_slurm() {
   started slurmctld $!
   wait_for 60 slurmctld sh -c 'scontrol ping | grep -q UP'
   local node
-  for node in localhost node2; do
+  for node in localhost; do
     slurmd -D -N $node -f "$CLUSTER/etc/slurm.conf" >>"$CLUSTER/log/slurmd-$node.out" 2>&1 &
     started "slurmd-$node" $!
   done

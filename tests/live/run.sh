@@ -26,7 +26,7 @@ MUNGE_SOCKET="$CLUSTER/munge/munge.socket"
 source "$HERE/cluster.sh"
 source "$HERE/pcp.sh"
 source "$HERE/workload.sh"
-DB_PORT=$(free_port); DBD_PORT=$(free_port); CTLD_PORT=$(free_port); SLURMD_PORT=$(free_port); SLURMD_PORT2=$(free_port)
+DB_PORT=$(free_port); DBD_PORT=$(free_port); CTLD_PORT=$(free_port); SLURMD_PORT=$(free_port)
 DB_PASS=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 finish() {

@@ -43,7 +43,7 @@ submit_workload() {
   HELD_JOB=$(submit root held -J held --hold --wrap "sleep 1")
   submit $a array -J array --array=1-5%2 --wrap "sleep 2" >/dev/null
   submit root steps -J steps -n2 "$JOBS_HERE/steps.sh" >/dev/null
-  submit $b het -J het "$JOBS_HERE/het.sh" >/dev/null
+  HET_JOB=$(submit $b het -J het "$JOBS_HERE/het.sh")
   submit $a gpu-gres -J gpu-gres --gres=gpu:fake:1 --wrap "sleep 1" >/dev/null
   submit root gpus -J gpus --gpus=2 -t 3 --wrap "sleep 1" >/dev/null
   submit $a mem-per-cpu -J mem-per-cpu -n2 --mem-per-cpu=300 --wrap "sleep 1" >/dev/null
@@ -78,7 +78,7 @@ snapshot_queue() {  # the queue as each of the three formats shows it, at (almos
 drive_workload() {  # the state changes a user or an admin makes while the jobs run
   sleep 2  # some jobs start, array tasks wait on the throttle
   snapshot_queue
-  scancel "$PENDING_CANCEL"
+  scancel "$PENDING_CANCEL" "$HET_JOB"  # the het job would hold the queue for ever (jobs/het.sh)
   wait_state "$RUNNING_CANCEL" RUNNING 60 && sleep 2 && scancel "$RUNNING_CANCEL"
   wait_state "$REQUEUE_JOB" RUNNING 60 && scontrol requeue "$REQUEUE_JOB"
   scontrol release "$HELD_JOB"
