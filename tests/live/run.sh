@@ -36,7 +36,7 @@ finish() {
   stop_cluster
   if [ $rc -ne 0 ]; then
     echo "test-slurm: failed (exit $rc); logs of the daemons:" >&2
-    for f in "$CLUSTER"/log/*.log; do echo "== $f" >&2; tail -n 15 "$f" >&2; done
+    for f in "$CLUSTER"/log/slurm*.log "$CLUSTER"/log/*.out; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 15 "$f" >&2; }; done
   fi
   rm -rf "$CLUSTER"
   exit $rc

@@ -2,7 +2,7 @@
 # the readers must get right, and the PCP jobs of the contract with the PCP tests.
 # Every submitted job is listed in $HPCP_LIVE/jobs.tsv (id, user, what) for the tests.
 
-JOBS_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/jobs" && pwd)
+JOBS_SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/jobs" && pwd)
 
 submit() {  # submit USER WHAT SBATCH-ARGS...: submit, record, print the job id
   local user=$1 what=$2; shift 2
@@ -28,7 +28,11 @@ wait_state() {  # wait_state JOB STATE SECONDS
 submit_workload() {
   WORK="$CLUSTER/work"
   mkdir -p "$WORK/out" "$WORK/dir|with pipe"
-  chmod -R 1777 "$WORK"
+  # The job scripts where every test user can read them (a checkout may be private to root).
+  cp -r "$JOBS_SOURCE" "$WORK/jobs"
+  JOBS_HERE="$WORK/jobs"
+  chmod -R a+rX "$JOBS_HERE"
+  chmod 1777 "$WORK" "$WORK/out" "$WORK/dir|with pipe"
   : >"$HPCP_LIVE/jobs.tsv"
   local a=hpcpa b=hpcpb
   # Long-running first, so that they run early (FIFO priority) while the rest queues.
