@@ -107,6 +107,7 @@ DefMemPerCPU=500
 ReturnToService=2
 MinJobAge=600
 KillWait=2
+AccountingStoreFlags=job_comment
 SlurmdParameters=config_overrides
 GresTypes=gpu
 ${CLI_FILTER:+CliFilterPlugins=cli_filter/lua}

@@ -105,11 +105,15 @@ wait_workload() {  # until the queue is empty and accounting has every end
   done
 }
 
+# Every state by name: a window query without --state leaves out jobs that never became eligible
+# (held, then cancelled) — seen on 22.05.
+SACCT_STATES=CA,CD,DL,F,NF,OOM,PD,PR,R,RQ,RS,RV,S,TO,BF
+
 dump_accounting() {
-  sacct -a -S "$START" -E now --parsable2 --format="$SACCT_FIELDS" >"$HPCP_LIVE/sacct.txt"
-  sacct -a -S "$START" -E now --parsable2 --delimiter=$'\x1f' --format="$SACCT_FIELDS" >"$HPCP_LIVE/sacct.usv"
-  sacct -a -S "$START" -E now --parsable2 --format="JobID,JobIDRaw,JobName,Comment,SubmitLine,WorkDir,State" \
-    >"$HPCP_LIVE/sacct-text.txt"
+  local window=(-a -S "$START" -E now --state="$SACCT_STATES" --parsable2)
+  sacct "${window[@]}" --format="$SACCT_FIELDS" >"$HPCP_LIVE/sacct.txt"
+  sacct "${window[@]}" --delimiter=$'\x1f' --format="$SACCT_FIELDS" >"$HPCP_LIVE/sacct.usv"
+  sacct "${window[@]}" --format="JobID,JobIDRaw,JobName,Comment,SubmitLine,WorkDir,State" >"$HPCP_LIVE/sacct-text.txt"
   local id
   for id in $(cut -f1 "$HPCP_LIVE/jobs.tsv"); do
     scontrol show job -d "$id" 2>/dev/null || true
