@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
+from .._outputs import check_output
 from ..errors import ParameterError
 from .pbs import read_pbs
-from .result import IngestResult, Quarantine, StreamStats, quarantine_path, write_ingest_result, write_stream
+from .result import IngestResult, Quarantine, StreamStats, quarantine_path, read_quarantine, write_ingest_result, write_stream
 from .slurm import read_sacct, stream_sacct
 from .swf import read_swf
 from ._samples import SamplesResult, write_samples
@@ -35,6 +36,7 @@ __all__ = [
     "read_ldms",
     "stream_ldms",
     "read_pbs",
+    "read_quarantine",
     "read_sacct",
     "read_samples",
     "read_swf",
@@ -94,6 +96,7 @@ def ingest(
         reader = READERS[fmt]
     except KeyError:
         raise ParameterError("fmt", f"one of {sorted(READERS)}", fmt) from None
+    check_output(output, folder=False, inputs=[paths, options.get("mapping")], companions=[quarantine_path(output)])
     if fmt in STREAMERS:
         stats = StreamStats()
         return write_stream(STREAMERS[fmt](paths, stats, **options), stats, output, fmt=fmt)
@@ -133,6 +136,7 @@ def ingest_samples(
         reader = SAMPLE_READERS[fmt]
     except KeyError:
         raise ParameterError("fmt", f"one of {sorted(SAMPLE_READERS)}", fmt) from None
+    check_output(output_dir, folder=True, inputs=[paths], companions=[quarantine_path(output_dir)])
     if fmt in SAMPLE_STREAMERS:
         return SAMPLE_STREAMERS[fmt](paths, output_dir, **options)
     return reader(paths, output_dir, **options).counts

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._atomic import atomic_dir, write_json
+from .._atomic import atomic_dir, write_json, write_parquet
 from .metrics import MetricInfo
-from .result import quarantine_path
+from .result import new_run_id, quarantine_path
 
 __all__ = ["SamplesResult", "counters_to_rates", "default_max_gap_s", "derive_metrics", "parse_numbers", "write_day", "write_samples", "merge_samplers"]
 
@@ -229,18 +229,18 @@ def write_samples(result: SamplesResult, output_dir: str | os.PathLike[str]) -> 
     The quarantine table goes beside the folder (``samples.quarantine.parquet``). Returns the counts.
     """
     result.check_reconciles()
-    meta = {"table": "samples", "metrics": [m.to_dict() for m in result.metrics], "counts": result.counts, **result.metadata}
+    run = new_run_id()
+    meta = {"table": "samples", "metrics": [m.to_dict() for m in result.metrics], "counts": result.counts, **result.metadata, "quarantine_run": run}
     frame = result.samples.copy()
     frame["component"] = frame["component"].astype("string")
     output_dir = Path(output_dir)
-    with atomic_dir(output_dir) as tmp:
+    with atomic_dir(output_dir, kind="samples") as tmp:
         days = frame["timestamp"].dt.strftime("%Y-%m-%d") if len(frame) else pd.Series([], dtype=str)
         for day, part in frame.groupby(days, sort=True):
             write_day(part, tmp, day, meta)
         write_json(meta, tmp / "_metrics.json")
-    from .._atomic import write_parquet
-
-    write_parquet(result.quarantine, quarantine_path(output_dir), metadata={"table": "quarantine"})
+        # The quarantine lands before the folder (the commit point), which names its run.
+        write_parquet(result.quarantine, quarantine_path(output_dir), metadata={"table": "quarantine", "run": run})
     return result.counts
 
 
