@@ -110,13 +110,15 @@ KillWait=2
 AccountingStoreFlags=job_comment
 SlurmdParameters=config_overrides
 GresTypes=gpu
-${CLI_FILTER:+CliFilterPlugins=cli_filter/lua}
+CliFilterPlugins=cli_filter/lua
 NodeName=localhost NodeAddr=127.0.0.1 Port=$SLURMD_PORT CPUs=4 Sockets=1 CoresPerSocket=4 ThreadsPerCore=1 RealMemory=8000 Gres=gpu:fake:2
 PartitionName=debug Nodes=localhost Default=YES MaxTime=60 DefaultTime=5 State=UP
 PartitionName=long Nodes=localhost MaxTime=UNLIMITED State=UP
 
 CONF
   echo "NodeName=localhost Name=gpu Type=fake File=/dev/tty[0-1]" >"$CLUSTER/etc/gres.conf"
+  # The example plugin, as a site installs it: every sbatch/srun of the workload goes through it.
+  cp "$here/../../examples/slurm/cli_filter.lua" "$CLUSTER/etc/cli_filter.lua"
   mkdir -p "$CLUSTER/spool/localhost"
 }
 

@@ -4,7 +4,7 @@
 # configured with a no-op systemctl first on PATH, so dpkg is never left half-configured (and a
 # half-configured pcp left by an earlier install is finished the same way).
 set -euo pipefail
-PACKAGES=(slurm-wlm slurmdbd slurm-wlm-mysql-plugin munge mariadb-server pcp python3-pcp)
+PACKAGES=(slurm-wlm slurmdbd slurm-wlm-mysql-plugin munge mariadb-server pcp python3-pcp curl)
 need=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")

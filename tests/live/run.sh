@@ -60,6 +60,8 @@ t1=$(date +%s)
 echo "test-slurm: cluster up in $((t1 - t0)) s ($(sinfo -V))"
 
 START=$(date +%Y-%m-%dT%H:%M:%S)
+# The plugin asks a port where nothing listens: every submission must go through unharmed.
+export HPCPREDICT_URL=http://127.0.0.1:9/predict
 start_pmlogger
 submit_workload
 drive_workload

@@ -7,7 +7,7 @@ JOBS_SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/jobs" && pwd)
 submit() {  # submit USER WHAT SBATCH-ARGS...: submit, record, print the job id
   local user=$1 what=$2; shift 2
   local id
-  id=$(cd "$WORK" && runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" PATH="$PATH" sbatch --parsable \
+  id=$(cd "$WORK" && runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" PATH="$PATH" HPCPREDICT_URL="$HPCPREDICT_URL" sbatch --parsable \
          -o "$WORK/out/%j.out" "$@")
   id=${id%%;*}
   printf '%s\t%s\t%s\n' "$id" "$user" "$what" >>"$HPCP_LIVE/jobs.tsv"
@@ -38,7 +38,9 @@ submit_workload() {
   # Long-running first, so that they run early (FIFO priority) while the rest queues.
   TIMEOUT_JOB=$(submit $a timeout -J timeout -t 1 --wrap "sleep 300")
   RUNNING_CANCEL=$(submit $b cancel-running -J cancel-running --wrap "sleep 120")
-  REQUEUE_JOB=$(submit $a requeue -J requeue --requeue --wrap "sleep 4")
+  # long enough to be caught running, short once requeued (Slurm delays a requeued job ~2 min)
+  REQUEUE_JOB=$(submit $a requeue -J requeue --requeue \
+    --wrap 'if [ "${SLURM_RESTART_COUNT:-0}" -ge 1 ]; then sleep 1; else sleep 120; fi')
   COMPLETED_JOB=$(submit root completed -J completed -t 2 --wrap "sleep 2")
   submit $a failed -J failed --wrap "sleep 1; exit 3" >/dev/null
   submit $b dependent -J after-ok --dependency=afterok:"$COMPLETED_JOB" --wrap "sleep 1" >/dev/null
@@ -76,6 +78,10 @@ snapshot_queue() {  # the queue as each of the three formats shows it, at (almos
   sacct -a --state=PENDING -S "$now" -E "$now" --parsable2 --format="$SACCT_FIELDS" >"$HPCP_LIVE/sacct-pending.txt"
   # What docs/queue.md used to recommend: only the eligible pending jobs.
   sacct -a --state=PENDING --parsable2 --format="$SACCT_FIELDS" >"$HPCP_LIVE/sacct-pending-eligible.txt"
+  # Every job of the window with its current state: the reader keeps the PENDING ones.
+  sacct -a -S "$START" -E now --parsable2 --format="$SACCT_FIELDS" >"$HPCP_LIVE/sacct-queue.txt"
+  # The reference: one line per pending job, array task and het component, as squeue says.
+  squeue -a -r --states=PENDING -h -o %i >"$HPCP_LIVE/squeue-ids.txt"
   echo "$now" >"$HPCP_LIVE/queue-time.txt"
 }
 

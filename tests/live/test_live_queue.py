@@ -1,0 +1,48 @@
+"""``predict --queue`` on one real queue in the three formats answers every pending job and task."""
+
+from __future__ import annotations
+
+import pytest
+
+from hpcpredict.queue import predict_queued
+from hpcpredict.queue.formats import read_queue
+
+pytestmark = pytest.mark.slurm
+
+
+@pytest.fixture(scope="module")
+def pending(live) -> set[str]:
+    """Slurm's own list: ``squeue -r`` prints one line per pending job, array task, het part."""
+    return set((live / "squeue-ids.txt").read_text().split())
+
+
+def test_the_queue_holds_what_the_issue_is_about(pending):
+    assert {"10_3", "10_4", "10_5"} <= pending  # array tasks held back by the %2 throttle
+    assert any("+" in job for job in pending)  # het components
+
+
+@pytest.mark.parametrize("name", ["squeue.json", "squeue.txt", "squeue-fields.txt", "sacct-queue.txt"])
+def test_every_pending_job_and_task_gets_a_prediction(pipeline, live, pending, name):
+    out = predict_queued(pipeline["model"], live / name, jobs=pipeline["jobs"])
+    assert set(out["job_id"]) == pending
+    assert out["predicted_runtime_s"].notna().all()
+
+
+def test_eligible_only_sacct_misses_held_dependent_and_begin_time_jobs(live, pending):
+    eligible = set(read_queue(live / "sacct-pending-eligible.txt")["job_id"])
+    assert eligible < pending
+    missed = pending - eligible
+    held = {line.split("|")[0] for line in (live / "squeue.txt").read_text().splitlines()
+            if line.endswith(("|JobHeldUser", "|Dependency", "|BeginTime"))}
+    assert held and held <= missed
+
+
+def test_formats_agree_on_requests(live):
+    frames = {name: read_queue(live / name).set_index("job_id")
+              for name in ("squeue.json", "squeue-fields.txt", "sacct-queue.txt")}
+    first = frames.pop("squeue.json")
+    for name, other in frames.items():
+        common = first.index.intersection(other.index)
+        assert len(common) == len(first), name
+        for column in ("user", "partition", "req_cpus", "req_mem_bytes", "req_gpus", "time_limit_s"):
+            assert first.loc[common, column].tolist() == other.loc[common, column].tolist(), f"{name} {column}"
