@@ -50,8 +50,8 @@ def test_collect_appends_new_jobs_and_updates_those_that_ended(tmp_path):
     jobs = pd.read_parquet(table)
     assert not jobs["job_id"].duplicated().any()
     assert jobs.set_index("job_id").loc[job_id, "state"] == "COMPLETED"
-    assert second.added >= 1 and third.updated >= 1 and third.added == 0
-    assert third.total == second.total >= first.total + 1
+    assert second.added >= 1 and third.updated >= 1
+    assert third.total >= second.total >= first.total + 1
 
 
 def test_collect_command_line(tmp_path):
