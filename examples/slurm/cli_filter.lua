@@ -18,7 +18,8 @@
 local SERVICE = os.getenv("HPCPREDICT_URL") or "http://hpcpredict.example.org:8000/predict"
 local TOKEN_FILE = os.getenv("HPCPREDICT_TOKEN_FILE") or "/etc/slurm/hpcpredict.token"
 local TIMEOUT_S = 2
--- Slurm hands an unset --time to the filter as NO_VAL (or INFINITE) minutes, not as nil.
+-- Slurm hands an unset --time to the filter as NO_VAL (or INFINITE) minutes, not as nil: on 22.05
+-- the string "2982616-04:14:00" (4294967294 minutes).
 local NO_VALUE = 4294967294
 
 -- Only these characters may reach the command line (constants and os.tmpname's names).
@@ -44,7 +45,7 @@ local function json_number(value)
 end
 
 -- Slurm's time strings (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS) in seconds, or nil.
-local function limit_seconds(text)
+local function parse_limit(text)
    if text == nil then return nil end
    text = tostring(text)
    if text == "" then return nil end
@@ -64,6 +65,13 @@ local function limit_seconds(text)
    m, s = text:match("^(%d+):(%d+)$")
    if m then return m * 60 + s end
    return nil
+end
+
+-- The time limit in seconds; nil when the job has none (Slurm's no-value placeholder).
+local function limit_seconds(text)
+   local seconds = parse_limit(text)
+   if seconds == nil or seconds >= (NO_VALUE - 1) * 60 then return nil end
+   return seconds
 end
 
 local function read_all(path)
@@ -87,11 +95,22 @@ local function token_header()
    return path
 end
 
+-- The submitting user: the environment, else `id -un` (a constant command).
+local function user_name()
+   local name = os.getenv("USER") or os.getenv("LOGNAME")
+   if name and name ~= "" then return name end
+   local pipe = io.popen("id -un 2>/dev/null", "r")
+   if not pipe then return "" end
+   name = pipe:read("*l") or ""
+   pipe:close()
+   return name
+end
+
 local function request_body(options)
    local limit = limit_seconds(options["time"])
    local fields = {
       '"job_id": "submitting"',
-      '"user": ' .. json_string(os.getenv("USER") or ""),
+      '"user": ' .. json_string(user_name()),
       '"app": ' .. json_string(options["job-name"] or ""),
       '"partition": ' .. json_string(options["partition"] or ""),
       '"time_limit_s": ' .. json_number(limit),

@@ -17,6 +17,13 @@ from .conftest import slurm
 pytestmark = pytest.mark.slurm
 
 
+def _wait_accounted(job_id: str, seconds: float = 60) -> None:
+    """slurmctld tells slurmdbd about a new job a second or two after sbatch returns."""
+    deadline = time.monotonic() + seconds
+    while not slurm("sacct", "-a", "-X", "-n", "-j", job_id, "-o", "State").strip() and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 def _wait_gone(job_id: str, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while slurm("squeue", "-h", "-j", job_id, "-o", "%T").strip() and time.monotonic() < deadline:
@@ -40,7 +47,7 @@ def test_collect_appends_new_jobs_and_updates_those_that_ended(tmp_path):
     table = tmp_path / "jobs.parquet"
     first = collect(table, since=pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=2))
     job_id = slurm("sbatch", "--parsable", "-J", "collect-me", "-o", "/dev/null", "--wrap", "sleep 3").strip().split(";")[0]
-    time.sleep(1)
+    _wait_accounted(job_id)
     second = collect(table)  # resumes by itself: no --since
     row = pd.read_parquet(table).set_index("job_id").loc[job_id]
     assert row["state"] in ("PENDING", "RUNNING") and pd.isna(row["end_time"])

@@ -21,20 +21,29 @@ def test_the_queue_holds_what_the_issue_is_about(pending):
     assert any("+" in job for job in pending)  # het components
 
 
-@pytest.mark.parametrize("name", ["squeue.json", "squeue.txt", "squeue-fields.txt", "sacct-queue.txt"])
+@pytest.fixture(scope="module")
+def not_yet_eligible(live) -> set[str]:
+    """Pending jobs held, waiting on a dependency or a begin time, as squeue says."""
+    queue = read_queue(live / "squeue.txt")
+    return set(queue.loc[queue["reason"].isin(["JobHeldUser", "JobHeldAdmin", "Dependency", "BeginTime"]), "job_id"])
+
+
+@pytest.mark.parametrize("name", ["squeue.json", "squeue.txt", "squeue-fields.txt"])
 def test_every_pending_job_and_task_gets_a_prediction(pipeline, live, pending, name):
     out = predict_queued(pipeline["model"], live / name, jobs=pipeline["jobs"])
     assert set(out["job_id"]) == pending
     assert out["predicted_runtime_s"].notna().all()
 
 
-def test_eligible_only_sacct_misses_held_dependent_and_begin_time_jobs(live, pending):
-    eligible = set(read_queue(live / "sacct-pending-eligible.txt")["job_id"])
-    assert eligible < pending
-    missed = pending - eligible
-    held = {line.split("|")[0] for line in (live / "squeue.txt").read_text().splitlines()
-            if line.endswith(("|JobHeldUser", "|Dependency", "|BeginTime"))}
-    assert held and held <= missed
+@pytest.mark.parametrize("name", ["sacct-queue.txt", "sacct-pending.txt", "sacct-pending-eligible.txt"])
+def test_sacct_knows_only_the_eligible_pending_jobs(pipeline, live, pending, not_yet_eligible, submitted, name):
+    # slurmctld records a job in the accounting database once it is eligible: held, dependent and
+    # begin-time jobs are in no sacct answer, whatever the options (docs/queue.md).
+    waiting = set(submitted.loc[submitted["what"].isin(["begin-time", "held", "cancel-pending"]), "job_id"])
+    assert waiting <= not_yet_eligible
+    out = predict_queued(pipeline["model"], live / name, jobs=pipeline["jobs"])
+    assert set(out["job_id"]) == pending - not_yet_eligible
+    assert out["predicted_runtime_s"].notna().all()
 
 
 def test_formats_agree_on_requests(live):
@@ -43,6 +52,6 @@ def test_formats_agree_on_requests(live):
     first = frames.pop("squeue.json")
     for name, other in frames.items():
         common = first.index.intersection(other.index)
-        assert len(common) == len(first), name
+        assert len(common) == len(other) >= len(first) - 4, name  # sacct: see above
         for column in ("user", "partition", "req_cpus", "req_mem_bytes", "req_gpus", "time_limit_s"):
             assert first.loc[common, column].tolist() == other.loc[common, column].tolist(), f"{name} {column}"

@@ -69,8 +69,13 @@ submit_workload() {
   done
 }
 
-snapshot_queue() {  # the queue as each of the three formats shows it, at (almost) one moment
-  local now; now=$(date +%Y-%m-%dT%H:%M:%S)
+snapshot_queue() {  # the queue as each of the three formats shows it, at one moment
+  local now part
+  # Nothing starts while the formats are taken one after the other: the partitions are DOWN
+  # (queued jobs stay queued, running ones run on), and UP again after.
+  for part in debug long; do scontrol update PartitionName=$part State=DOWN; done
+  sleep 1
+  now=$(date +%Y-%m-%dT%H:%M:%S)
   squeue -a --json >"$HPCP_LIVE/squeue.json"
   squeue -a --states=PENDING --format="$SQUEUE_FORMAT" >"$HPCP_LIVE/squeue.txt"
   squeue -a --states=PENDING -O "$SQUEUE_FIELDS" >"$HPCP_LIVE/squeue-fields.txt"
@@ -83,6 +88,7 @@ snapshot_queue() {  # the queue as each of the three formats shows it, at (almos
   # The reference: one line per pending job, array task and het component, as squeue says.
   squeue -a -r --states=PENDING -h -o %i >"$HPCP_LIVE/squeue-ids.txt"
   echo "$now" >"$HPCP_LIVE/queue-time.txt"
+  for part in debug long; do scontrol update PartitionName=$part State=UP; done
 }
 
 drive_workload() {  # the state changes a user or an admin makes while the jobs run
