@@ -22,12 +22,15 @@ def serve(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     device: str = "cpu",
     limits: ServiceLimits = ServiceLimits(),
+    refresh_s: float | None = None,
+    collect: bool = False,
 ) -> None:
     """Serve ``model`` over HTTP until interrupted (see :func:`create_app`).
 
     ``limits`` sets the read timeout (request head, and again the body), the keep-alive timeout
     and the connection cap (:class:`ServiceLimits`). Without ``token_file``, ``/predict`` is open
-    and ``/admin/reload`` is off.
+    and ``/admin/reload`` is off. ``refresh_s`` (with ``collect``) keeps the snapshot of history
+    current from the jobs table (and the live Slurm); see :func:`create_app`.
     """
     import uvicorn
 
@@ -42,5 +45,5 @@ def serve(
         if not token:
             raise InputFileError(token_file, "the token file is empty")
     app = create_app(model, jobs=jobs, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes,
-                     read_timeout_s=limits.read_timeout_s, device=device)
+                     read_timeout_s=limits.read_timeout_s, device=device, refresh_s=refresh_s, collect=collect)
     uvicorn.Server(server_config(app, host=host, port=port, limits=limits)).run()
