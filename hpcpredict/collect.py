@@ -93,7 +93,8 @@ def collect(
     """
     table = Path(table)
     old = pd.read_parquet(table) if table.exists() else None
-    until_ts = _timestamp(until) if until is not None else pd.Timestamp.now(tz="UTC").floor("s")
+    # sacct takes whole seconds: round now up, or a job submitted in this very second is left out
+    until_ts = _timestamp(until) if until is not None else pd.Timestamp.now(tz="UTC").ceil("s") + pd.Timedelta(seconds=1)
     since_ts = _timestamp(since) if since is not None else _resume_point(table, old)
     if since_ts is None:
         raise CollectError(f"{table} does not exist yet: give --since for the first window")
