@@ -1,10 +1,9 @@
-"""``hpcpredict collect`` against the live Slurm: the whole window, then incremental runs."""
+"""``hpcpredict collect`` against the live Slurm: a whole window, and the command line."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pandas as pd
 import pytest
@@ -12,22 +11,7 @@ import pytest
 from hpcpredict.collect import collect
 from hpcpredict.ingest.slurm import read_sacct
 
-from .conftest import slurm
-
 pytestmark = pytest.mark.slurm
-
-
-def _wait_accounted(job_id: str, seconds: float = 60) -> None:
-    """slurmctld tells slurmdbd about a new job a second or two after sbatch returns."""
-    deadline = time.monotonic() + seconds
-    while not slurm("sacct", "-a", "-X", "-n", "-j", job_id, "-o", "State").strip() and time.monotonic() < deadline:
-        time.sleep(0.5)
-
-
-def _wait_gone(job_id: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while slurm("squeue", "-h", "-j", job_id, "-o", "%T").strip() and time.monotonic() < deadline:
-        time.sleep(1)
 
 
 def test_collect_gets_every_job_of_the_dump_once(live, tmp_path):
@@ -41,24 +25,6 @@ def test_collect_gets_every_job_of_the_dump_once(live, tmp_path):
     mine = table.set_index("job_id").loc[dump.index]
     for column in ("state", "app", "user", "work_dir", "start_time", "end_time", "runtime_s", "req_mem_bytes"):
         assert mine[column].astype("string").fillna("").tolist() == dump[column].astype("string").fillna("").tolist(), column
-
-
-def test_collect_appends_new_jobs_and_updates_those_that_ended(tmp_path):
-    table = tmp_path / "jobs.parquet"
-    first = collect(table, since=pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=2))
-    job_id = slurm("sbatch", "--parsable", "-J", "collect-me", "-o", "/dev/null", "--wrap", "sleep 3").strip().split(";")[0]
-    _wait_accounted(job_id)
-    second = collect(table)  # resumes by itself: no --since
-    row = pd.read_parquet(table).set_index("job_id").loc[job_id]
-    assert row["state"] in ("PENDING", "RUNNING") and pd.isna(row["end_time"])
-    _wait_gone(job_id)
-    time.sleep(2)  # slurmdbd records the end
-    third = collect(table)
-    jobs = pd.read_parquet(table)
-    assert not jobs["job_id"].duplicated().any()
-    assert jobs.set_index("job_id").loc[job_id, "state"] == "COMPLETED"
-    assert second.added >= 1 and third.updated >= 1
-    assert third.total >= second.total >= first.total + 1
 
 
 def test_collect_command_line(tmp_path):

@@ -35,7 +35,7 @@ def test_every_pending_job_and_task_gets_a_prediction(pipeline, live, pending, n
     assert out["predicted_runtime_s"].notna().all()
 
 
-@pytest.mark.parametrize("name", ["sacct-queue.txt", "sacct-pending.txt", "sacct-pending-eligible.txt"])
+@pytest.mark.parametrize("name", ["sacct-queue.txt", "sacct-pending-eligible.txt"])
 def test_sacct_knows_only_the_eligible_pending_jobs(pipeline, live, pending, not_yet_eligible, submitted, name):
     # slurmctld records a job in the accounting database once it is eligible: held, dependent and
     # begin-time jobs are in no sacct answer, whatever the options (docs/queue.md).
