@@ -17,7 +17,8 @@ import pandas as pd
 import xgboost as xgb
 
 from ..features.calendar import calendar_arrays
-from ..features.history import history_features
+from ..features.history import alea_source, history_features
+from ..features.queue import user_queue_features
 from ..features.request import request_arrays
 from ..model import Bundle, get_objective
 from ..model.estimator import interval_values
@@ -83,14 +84,22 @@ class OnlinePredictor:
     def _prepare_history(self) -> dict[str, tuple[dict, np.recarray]]:
         history = {}
         for key in ("user", "app"):
-            cols = [n for n in self.names if n.startswith(f"{key}_") and self.families[n] == "history"]
+            cols = [n for n in self.names if (n.startswith(f"{key}_") and self.families[n] == "history") or (key == "user" and n.startswith("queue_user_"))]
+            # an ALEA feature is the job's own limit times a ratio of the history: keep the ratio
+            cols = [alea_source(n) or n for n in cols if n != "user_since_last_submit_s"]
             if not cols:
                 continue
             probe = self._probe(key)
             combined = pd.concat([self.known, probe], ignore_index=True)
             feats = history_features(combined).iloc[len(self.known):]
-            table = np.rec.fromarrays([feats[c].to_numpy(float) for c in cols], names=cols)
+            if key == "user":
+                # the user's own jobs in flight, seen by a job submitted at the snapshot moment itself
+                at_snapshot = pd.concat([self.known, probe.assign(submit_time=self.at)], ignore_index=True)
+                feats = feats.join(user_queue_features(at_snapshot).iloc[len(self.known):])
+            table = np.rec.fromarrays([feats[c].to_numpy(float) for c in dict.fromkeys(cols)], names=list(dict.fromkeys(cols)))
             history[key] = ({v: i for i, v in enumerate(probe[key])}, table)
+        known = self.known.loc[self.known["submit_time"].notna() & self.known["user"].notna()]
+        self._submits = {u: np.sort(t.to_numpy("datetime64[ns]").astype("int64")) for u, t in known["submit_time"].groupby(known["user"].astype(str))}
         return history
 
     def _prepare_system(self, samples) -> dict[str, float]:
@@ -122,6 +131,13 @@ class OnlinePredictor:
                 if name.endswith("_count_prior"):
                     values = np.where(rows == -1, 0.0, values)  # a user with no finished job yet
                 columns[name] = values
+        limit = get("time_limit_s")
+        for name in self.names:
+            source = alea_source(name)
+            if source is not None and source in columns:
+                columns[name] = np.where(limit > 0, limit, np.nan) * columns[source]
+        if "user_since_last_submit_s" in self.names:
+            columns["user_since_last_submit_s"] = np.array([self._since_last_submit(j.get("user"), s) for j, s in zip(jobs, submit)])
         X = np.empty((n, len(self.names)), dtype=np.float32)
         for i, f in enumerate(self.bundle.manifest["features"]):
             name = f["name"]
@@ -133,6 +149,14 @@ class OnlinePredictor:
             else:
                 X[:, i] = self._system.get(name, np.nan)
         return X
+
+    def _since_last_submit(self, user, submit_ns: int) -> float:
+        """Seconds from the user's latest known submission strictly before ``submit_ns`` (as offline)."""
+        times = self._submits.get(str(user)) if user is not None else None
+        if times is None:
+            return float("nan")
+        i = np.searchsorted(times, submit_ns, side="left")
+        return float((submit_ns - times[i - 1]) / 1e9) if i else float("nan")
 
     def predict(self, jobs: list[dict] | pd.DataFrame, *, reasons: int = 3) -> list[dict]:
         """Predictions for pending jobs: ``job_id``, ``predicted_runtime_s``,
