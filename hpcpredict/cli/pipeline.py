@@ -9,7 +9,7 @@ import typer
 import hpcpredict as hp
 
 from ._common import console, err_console, handle_errors, print_json
-from .render import demo_report, evaluation_table, group_tables, queue_table, ranking_tables, replay_table
+from .render import common_table, demo_report, evaluation_table, group_tables, queue_table, ranking_tables, replay_table
 
 Json = typer.Option(False, "--json", help="Print one JSON document to stdout instead of tables.")
 Dask = typer.Option(None, "--dask", help="Run on Dask: local:N (N local worker processes) or a scheduler address tcp://host:8786.", show_default=False)
@@ -63,7 +63,8 @@ def train(
 def evaluate(
     model: Path = typer.Argument(..., help="Model bundle folder.", show_default=False),
     features: Path | None = typer.Argument(None, help="Feature table (not needed with --replay).", show_default=False),
-    split: str = typer.Option("temporal", "--split", help="temporal (default), rolling (monthly refits), loao (leave one application out) or kfold (random, flatters)."),
+    split: str = typer.Option("temporal", "--split", help="temporal (default), rolling (refits every --every), loao (leave one application out) or kfold (random, flatters)."),
+    every: str | None = typer.Option(None, "--every", help="Period of --split rolling: 7d refits weekly on the jobs ended by then (default: each calendar month)."),
     by: str | None = typer.Option(None, "--by", help="Also score per value of this column: app, partition, ..."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a predicted-vs-actual plot (PNG) here."),
     folds: int = typer.Option(5, "--folds", help="Folds of --split kfold."),
@@ -79,11 +80,13 @@ def evaluate(
         result = run_replay(model, jobs, n=replay_n or None)
         print_json(result) if json else console.print(replay_table(result))
         return
-    result = hp.evaluate(model, features, split=split, by=by, plot=plot, folds=folds)
+    result = hp.evaluate(model, features, split=split, by=by, plot=plot, folds=folds, every=every)
     if json:
         print_json(result)
         return
     console.print(evaluation_table(result))
+    if result["common"]["rows"] < result["rows"]:
+        console.print(common_table(result))
     for t in group_tables(result):
         console.print(t)
     if plot is not None:

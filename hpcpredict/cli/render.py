@@ -7,7 +7,7 @@ from rich.table import Table
 from ..evaluate import METRICS
 from ._common import table
 
-__all__ = ["demo_report", "evaluation_table", "group_tables", "metrics_table", "queue_table", "ranking_tables", "replay_table"]
+__all__ = ["common_table", "demo_report", "evaluation_table", "group_tables", "metrics_table", "queue_table", "ranking_tables", "replay_table"]
 
 
 def evaluation_table(evaluation: dict) -> Table:
@@ -17,14 +17,30 @@ def evaluation_table(evaluation: dict) -> Table:
         title = f"{evaluation['rows']:,} held-out jobs submitted from {evaluation['test_boundary']}"
     else:
         title = f"{split} split ({len(evaluation.get('folds', []))} folds), {evaluation['rows']:,} test jobs — {evaluation.get('split_note', '')}"
-    return metrics_table(evaluation["metrics"], title)
+    return metrics_table(evaluation["metrics"], title + "; each predictor on the jobs it can predict", unit=_unit(evaluation))
 
 
-def metrics_table(metrics: dict, title: str) -> Table:
-    """Metrics (rows) for each predictor (columns); the best of each row in bold, "—" where not defined."""
+def common_table(evaluation: dict) -> Table:
+    """The same metrics on the jobs every predictor can predict (shown when that is not all of them)."""
+    common = evaluation["common"]
+    return metrics_table(common["metrics"], f"the {common['rows']:,} of {evaluation['rows']:,} jobs every predictor with a value can predict", unit=_unit(evaluation))
+
+
+def _unit(evaluation: dict) -> str:
+    """The unit of the target, as the evaluation names it (none for a target whose name carries none)."""
+    return evaluation.get("unit", "s")
+
+
+def metrics_table(metrics: dict, title: str, *, unit: str = "s") -> Table:
+    """Metrics (rows) for each predictor (columns); the best of each row in bold, "—" where not defined.
+
+    The first row counts the jobs each predictor was scored on; "(s)" in a label becomes the
+    target's ``unit`` (none when it has none).
+    """
     higher_better = {"r2_log", "average_accuracy"}
-    rows = []
+    rows = [["jobs scored"] + [f"{scores.get('n', 0):,}" for scores in metrics.values()]] if all("n" in s for s in metrics.values()) else []
     for m, label in METRICS.items():
+        label = label.replace("(s)", f"({unit})" if unit else "").rstrip()
         values = {name: scores.get(m) for name, scores in metrics.items()}
         present = {k: v for k, v in values.items() if v is not None and v == v}
         if not present:

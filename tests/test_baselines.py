@@ -1,0 +1,82 @@
+"""The heuristics a scheduler has, each scored on every job it can predict, beside the model."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hpcpredict as hp
+from hpcpredict.evaluate import baseline_predictions
+
+
+def test_alea_and_last2_baselines_follow_their_definitions():
+    table = pd.DataFrame(
+        {
+            "time_limit_s": [1000.0, 1000.0, np.nan, 1000.0],
+            "user_last2_mean_s": [300.0, np.nan, 200.0, 5000.0],
+            "user_alea_last2_max_s": [800.0, np.nan, np.nan, 1000.0],
+        }
+    )
+    got = baseline_predictions(table)
+    assert got["requested_limit"].tolist()[:2] == [1000.0, 1000.0] and np.isnan(got["requested_limit"][2])
+    assert got["user_last2"].tolist() == [300.0, 1000.0, 200.0, 1000.0]  # no history → limit; capped at it
+    np.testing.assert_array_equal(got["alea_last2_max"], [800.0, 1000.0, np.nan, 1000.0])  # neither limit nor history: none
+
+
+@pytest.fixture(scope="module")
+def no_limits(tmp_path_factory, kth_slice):
+    """The KTH slice with every requested limit removed (as in NASA iPSC), trained once."""
+    out = tmp_path_factory.mktemp("nolimit")
+    hp.ingest("swf", [kth_slice], out / "jobs.parquet")
+    jobs = pd.read_parquet(out / "jobs.parquet").assign(time_limit_s=np.nan)
+    jobs.to_parquet(out / "nolimit.parquet")
+    hp.features(out / "nolimit.parquet", out / "features.parquet", horizon="submit")
+    hp.train(out / "features.parquet", out / "model", n_estimators=100)
+    return out
+
+
+def test_a_trace_without_limits_scores_each_predictor_on_the_jobs_it_can_predict(no_limits):
+    result = hp.evaluate(no_limits / "model", no_limits / "features.parquet")
+    m = result["metrics"]
+    assert result["rows"] > 500
+    assert m["model"]["n"] == result["rows"] and m["model"]["mae"] > 0
+    assert m["requested_limit"]["n"] == 0 and np.isnan(m["requested_limit"]["mae"])  # shown, with no rows
+    assert m["alea_last2_max"]["n"] == 0
+    # last-2 has no fallback without a limit: scored on the jobs of users with history only
+    assert 0 < m["user_last2"]["n"] < result["rows"]
+    assert 0 < result["common"]["rows"] == min(m[p]["n"] for p in result["common"]["predictors"])
+    assert "requested_limit" not in result["common"]["predictors"]
+    assert result["common"]["metrics"]["model"]["n"] == result["common"]["rows"]
+
+
+def test_cli_prints_a_non_empty_table_for_a_trace_without_limits(no_limits):
+    cmd = [sys.executable, "-m", "hpcpredict", "evaluate", str(no_limits / "model"), str(no_limits / "features.parquet")]
+    out = subprocess.run(cmd, capture_output=True, text=True, env={"COLUMNS": "250", "PATH": ""}, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "jobs scored" in out.stdout and "MAE (s)" in out.stdout
+    assert "every predictor with a value can predict" in out.stdout  # the common-rows table
+    doc = json.loads(subprocess.run([*cmd, "--json"], capture_output=True, text=True, check=True).stdout)
+    assert doc["metrics"]["requested_limit"]["n"] == 0
+
+
+def test_weekly_rolling_refits_on_jobs_ended_by_each_week(pipeline):
+    from hpcpredict.evaluate import split_predictions
+    from hpcpredict.features import read_features
+    from hpcpredict.model import load_bundle
+
+    bundle = load_bundle(pipeline["model"])
+    table = read_features(pipeline["features"])
+    preds, folds = split_predictions(bundle, table, split="rolling", freq="7D")
+    origins = pd.to_datetime([f["origin"] for f in folds])
+    assert len(folds) >= 2 and (np.diff(origins) <= pd.Timedelta(days=7)).all()
+    assert len(preds) == bundle.manifest["rows"]["test"]
+    for f in folds:
+        rows = preds.index[preds["fold"] == f["label"]]
+        assert (table.loc[rows, "submit_time"] >= pd.Timestamp(f["origin"])).all()
+    result = hp.evaluate(bundle, table, split="rolling", every="7d")
+    assert result["metrics"]["model"]["n"] == len(preds) and "every 7d" in result["split_note"]
+    with pytest.raises(hp.errors.ParameterError, match="every"):
+        hp.evaluate(bundle, table, split="rolling", every="weekly")
