@@ -32,27 +32,32 @@ def _unit(evaluation: dict) -> str:
 
 
 def metrics_table(metrics: dict, title: str, *, unit: str = "s") -> Table:
-    """Metrics (rows) for each predictor (columns); the best of each row in bold, "—" where not defined.
+    """One row per predictor, one column per metric; the best of each column in bold, "—" where not defined.
 
-    The first row counts the jobs each predictor was scored on; "(s)" in a label becomes the
-    target's ``unit`` (none when it has none).
+    The first column counts the jobs each predictor was scored on (a predictor may predict only
+    some); "(s)" in a label becomes the target's ``unit`` (none when it has none).
     """
     higher_better = {"r2_log", "average_accuracy"}
-    rows = [["jobs scored"] + [f"{scores.get('n', 0):,}" for scores in metrics.values()]] if all("n" in s for s in metrics.values()) else []
-    for m, label in METRICS.items():
-        label = label.replace("(s)", f"({unit})" if unit else "").rstrip()
-        values = {name: scores.get(m) for name, scores in metrics.items()}
-        present = {k: v for k, v in values.items() if v is not None and v == v}
-        if not present:
-            continue
-        best = None if m == "interval_coverage" else (max if m in higher_better else min)(present, key=present.get)
-        rows.append([label] + ["—" if name not in present else f"[bold]{_num(v)}[/]" if name == best else _num(v) for name, v in values.items()])
-    return table(title, ["metric", *[_label(p) for p in metrics]], rows)
+    # relative errors (MAPE) stay in --json: the table has a row per heuristic and must fit a terminal
+    shown = {m: label.replace("(s)", f"({unit})" if unit else "").rstrip() for m, label in METRICS.items() if m not in ("mape", "median_ape")}
+    shown = {m: label for m, label in shown.items() if any(scores.get(m) == scores.get(m) and scores.get(m) is not None for scores in metrics.values())}
+    best = {}
+    for m in shown:
+        present = {k: v[m] for k, v in metrics.items() if v.get(m) is not None and v[m] == v[m] and v.get("n", 1) > 0}
+        if present and m != "interval_coverage":
+            best[m] = (max if m in higher_better else min)(present, key=present.get)
+    rows = []
+    for name, scores in metrics.items():
+        cells = [_num(scores.get(m)) if best.get(m) != name else f"[bold]{_num(scores.get(m))}[/]" for m in shown]
+        rows.append([_label(name), f"{scores.get('n', 0):,}", *cells])
+    return table(title, ["predictor", "jobs scored", *shown.values()], rows)
 
 
 def _label(predictor: str) -> str:
     """A header that can wrap on narrow terminals: ``requested_limit`` → ``requested limit``."""
-    return predictor.replace("_", " ").replace("last2", "last-2")
+    import re
+
+    return re.sub(r"last(\d)", r"last-\1", predictor).replace("_", " ")
 
 
 def group_tables(evaluation: dict, *, metric_names: tuple[str, ...] = ("mae", "average_accuracy")) -> list[Table]:

@@ -104,7 +104,7 @@ class OnlinePredictor:
 
     def _prepare_system(self, samples) -> dict[str, float]:
         """Features shared by every job submitted now (queue, system state), from the offline code."""
-        shared = [n for n in self.names if self.families[n] not in _PER_JOB_FAMILIES]
+        shared = [n for n in self.names if self.families[n] not in _PER_JOB_FAMILIES and not n.startswith("queue_user_")]
         if not shared:
             return {}
         from ..queue.predict import queued_features
@@ -128,8 +128,8 @@ class OnlinePredictor:
             rows = np.array([index.get(str(j[key]), -1) if j.get(key) is not None else -2 for j in jobs])
             for c, name in enumerate(table.dtype.names):
                 values = np.where(rows >= 0, table[name][np.maximum(rows, 0)], np.nan)
-                if name.endswith("_count_prior"):
-                    values = np.where(rows == -1, 0.0, values)  # a user with no finished job yet
+                if name.endswith("_count_prior") or name.startswith("queue_user_"):
+                    values = np.where(rows == -1, 0.0, values)  # a user with no finished job yet, none in flight
                 columns[name] = values
         limit = get("time_limit_s")
         for name in self.names:
