@@ -143,7 +143,8 @@ def train(
     The latest ``test_fraction`` of jobs (by ``time``) is held out for :func:`hpcpredict.evaluate`;
     training uses only jobs that had *ended* before the first held-out job when end times are known
     (a model trained at that moment could not know the others' runtimes). Early stopping watches the
-    last tenth of the training window, which lies after the rest of it in time.
+    last fifth of the training window, which lies after the rest of it in time, and keeps at least
+    ``min_trees`` (50) trees.
 
     Parameters
     ----------
