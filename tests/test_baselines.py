@@ -80,3 +80,65 @@ def test_weekly_rolling_refits_on_jobs_ended_by_each_week(pipeline):
     assert result["metrics"]["model"]["n"] == len(preds) and "every 7d" in result["split_note"]
     with pytest.raises(hp.errors.ParameterError, match="every"):
         hp.evaluate(bundle, table, split="rolling", every="weekly")
+
+
+def _burst(tmp_path, n=40):
+    """A burst of jobs submitted a second apart, each running an hour: none ends before the last is submitted."""
+    t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    submit = t0 + pd.to_timedelta(np.arange(n), unit="s")
+    jobs = pd.DataFrame(
+        {"job_id": [str(i) for i in range(n)], "user": ["u1"] * (n // 2) + ["u2"] * (n - n // 2), "submit_time": submit, "start_time": submit,
+         "end_time": submit + pd.Timedelta(hours=1), "runtime_s": 3600.0, "time_limit_s": 7200.0, "req_cpus": 4, "state": "COMPLETED"}
+    )
+    jobs.to_parquet(tmp_path / "jobs.parquet")
+    hp.features(tmp_path / "jobs.parquet", tmp_path / "features.parquet", horizon="submit")
+    return tmp_path / "features.parquet"
+
+
+def test_training_on_a_burst_where_no_job_had_ended_is_a_one_line_error(tmp_path):
+    feats = _burst(tmp_path)
+    out = subprocess.run([sys.executable, "-m", "hpcpredict", "train", str(feats), "-o", str(tmp_path / "m")], capture_output=True, text=True, check=False)
+    assert out.returncode == 2, out.stderr
+    assert "no job had ended before the first held-out submission" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_evaluation_warns_of_a_test_set_dominated_by_one_user_and_one_second(pipeline, tmp_path):
+    from hpcpredict.features import read_features
+
+    table = read_features(pipeline["features"])
+    late = table["submit_time"] >= table["submit_time"].quantile(0.9)
+    table.loc[late, "user"] = "burst-user"
+    table.loc[late, "submit_time"] = table.loc[late, "submit_time"].min()
+    result = hp.evaluate(pipeline["model"], table)
+    text = " ".join(result["warnings"])
+    assert "dominated by one user" in text and "burst-user" in text and "same second" in text
+    assert not hp.evaluate(pipeline["model"], pipeline["features"])["warnings"]  # the plain slice has nothing to warn of
+
+
+def test_a_feature_restating_the_target_is_named():
+    from hpcpredict.evaluate.checks import restating_features
+
+    rng = np.random.default_rng(1)
+    t = pd.DataFrame({"runtime_s": rng.exponential(1000, 400), "req_cpus": rng.integers(1, 64, 400).astype(float)})
+    t["cpu_seconds_used"] = t["runtime_s"] * 4 + rng.normal(0, 1, 400)
+    got = restating_features(t, ["req_cpus", "cpu_seconds_used"], "runtime_s")
+    assert len(got) == 1 and "cpu_seconds_used restates the target runtime_s" in got[0]
+
+
+def test_the_limit_caps_predictions_only_where_training_jobs_show_it_is_enforced(pipeline, tmp_path):
+    from hpcpredict.features import read_features
+    from hpcpredict.model import load_bundle, predict_runtime
+
+    assert load_bundle(pipeline["model"]).manifest["limit_enforced"] is True  # KTH ends jobs at their limit
+    table = read_features(pipeline["features"])
+    table["time_limit_s"] = table["runtime_s"] / 1.6  # every job ran 1.6x past its limit
+    bundle = hp.train(table, tmp_path / "m", n_estimators=60)
+    assert bundle.manifest["limit_enforced"] is False
+    pred = predict_runtime(bundle, table)
+    assert (pred > table["time_limit_s"].to_numpy() * 1.2).mean() > 0.3  # no longer cut at the limit
+
+
+def test_a_model_of_a_few_trees_is_warned_of(pipeline, tmp_path):
+    bundle = hp.train(pipeline["features"], tmp_path / "m", n_estimators=5)
+    assert any("only 5 trees" in w for w in hp.evaluate(bundle, pipeline["features"])["warnings"])

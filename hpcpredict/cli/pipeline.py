@@ -87,6 +87,8 @@ def evaluate(
     console.print(evaluation_table(result))
     if result["common"]["rows"] < result["rows"]:
         console.print(common_table(result))
+    for warning in result.get("warnings", []):
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for t in group_tables(result):
         console.print(t)
     if plot is not None:

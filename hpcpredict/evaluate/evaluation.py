@@ -9,8 +9,9 @@ import pandas as pd
 
 from ..errors import ParameterError
 from ..model import Bundle, check_table, load_bundle, predict_interval, predict_runtime, unseen_categories
-from ..model.train import build_model, cap_runtime, censored_rows, feature_frame, only_apps, valid_target
+from ..model.train import build_model, cap_runtime, censored_rows, feature_frame, limit_enforced, only_apps, valid_target
 from .baselines import baseline_predictions
+from .checks import analyst_warnings
 from .metrics import interval_coverage, score, target_unit
 from .splits import SPLITS, Fold, kfold_folds, loao_folds, rolling_folds, temporal_fold
 
@@ -78,9 +79,10 @@ def _fold_predictions(bundle: Bundle, usable: pd.DataFrame, fold: Fold, *, refit
         params = dict(bundle.manifest.get("estimator") or {})
         model = build_model(params).fit(feature_frame(history, specs), history[target].to_numpy(float), time=history[time].to_numpy(), censored=censored_rows(history, target))
         X = feature_frame(test, specs)
-        out["model"] = cap_runtime(model.predict(X), test, target)
+        enforced = limit_enforced(history, target)
+        out["model"] = cap_runtime(model.predict(X), test, target, enforced=enforced)
         if model.interval_booster_ is not None:
-            intervals = cap_runtime(model.predict_interval(X), test, target)
+            intervals = cap_runtime(model.predict_interval(X), test, target, enforced=enforced)
             out["p10"], out["p90"] = intervals[:, 0], intervals[:, -1]
     else:
         out["model"] = predict_runtime(bundle, test)
@@ -164,6 +166,7 @@ def evaluate(
         "common": {"rows": int(common_rows.sum()), "predictors": present, "metrics": _scores(kept, present)},
         "folds": fold_info,
         "unseen_categories": unseen_categories(bundle, table.loc[preds.index.unique()]),
+        "warnings": analyst_warnings(bundle, table, preds.index.unique(), split=split),
     }
     if by is not None:
         column = bundle.manifest.get("app_column") if by == "app" and "app" not in table.columns else by

@@ -151,6 +151,8 @@ def _contract_sha256(manifest: dict) -> str:
     contract = {k: manifest.get(k) for k in ("features", "categories", "horizon", "target", "time_column")}
     if "interval_calibration" in manifest:  # bundles written before calibration existed keep their checksum
         contract["interval_calibration"] = manifest["interval_calibration"]
+    if "limit_enforced" in manifest:  # whether predictions are capped at the limit changes them too
+        contract["limit_enforced"] = manifest["limit_enforced"]
     return hashlib.sha256(json.dumps(contract, sort_keys=True, default=str).encode()).hexdigest()
 
 

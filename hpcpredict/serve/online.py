@@ -166,6 +166,8 @@ class OnlinePredictor:
         X = self.matrix(jobs)
         runtime = self.bundle.manifest["target"] == "runtime_s"
         limit = np.array([_float(j.get("time_limit_s")) for j in jobs]) if runtime else None
+        if runtime and not self.bundle.manifest.get("limit_enforced", True):
+            limit = np.full(len(jobs), np.nan)  # jobs ran past their limits in training: no cap, only the 1 s floor
         pred = self.objective.inverse(self.booster.inplace_predict(X))
         pred = cap_at_limit(pred, limit) if runtime else pred
         bounds = self._intervals(X, limit)
