@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import write_json
+from ._atomic import atomic_dir, write_json
+from ._outputs import check_output
 from .datasets import DATASETS, dataset_path
 from .errors import ParameterError
 from .evaluate import evaluate, held_out_rows
 from .explain import explain
 from .features import features, read_features
 from .ingest import ingest, ingest_samples
-from .model import predict_runtime, train
+from .model import train
 from .predict import predict
 
 __all__ = ["DEMO_DATASETS", "demo"]
@@ -60,9 +61,12 @@ def demo(
     """
     if dataset not in DEMO_DATASETS:
         raise ParameterError("dataset", f"one of {', '.join(DEMO_DATASETS)}", dataset)
-    out = Path(output)
-    summary = _simulated(out, preset=preset, seed=seed, top=top) if dataset == "simulated" else _trace(out, dataset, top=top)
-    write_json(summary, out / "summary.json")
+    out = check_output(output, folder=True)
+    # Built in a temporary sibling and swapped in whole: a failed or killed demo keeps the last one.
+    with atomic_dir(out, kind="demo") as tmp:
+        summary = _simulated(tmp, preset=preset, seed=seed, top=top) if dataset == "simulated" else _trace(tmp, dataset, top=top)
+        summary["files"] = {k: str(out / Path(v).relative_to(tmp)) for k, v in summary["files"].items()}
+        write_json(summary, tmp / "summary.json")
     return summary
 
 
@@ -118,7 +122,7 @@ def _simulated(out: Path, *, preset: str, seed: int, top: int) -> dict:
     write_json(evaluation, files["evaluation"])
     explanation = explain(bundle, files["features_start"], files["explain"], top=top, interactions=20)
     table = held_out_rows(bundle, read_features(files["features_start"]))
-    control_mae = float(np.mean(np.abs(predict_runtime(bundle, table) - table["runtime_s"].to_numpy(float))))
+    control_mae = float(np.mean(np.abs(bundle.predict(table) - table["runtime_s"].to_numpy(float))))
 
     # Jobs still waiting: only what is known at submission, for every application.
     features(files["jobs"], files["features_submit"], horizon="submit", **monitoring)

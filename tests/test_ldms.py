@@ -100,7 +100,7 @@ def test_gzip_files_and_missing_header(tmp_path):
 def test_writes_a_day_partitioned_folder_with_metadata(tmp_path):
     folder = tmp_path / "samples"
     r = read_ldms(LDMS, folder)
-    assert sorted(p.name for p in folder.iterdir()) == ["_metrics.json", "samples-2023-11-14.parquet"]
+    assert sorted(p.name for p in folder.iterdir()) == [".hpcpredict-output", "_metrics.json", "samples-2023-11-14.parquet"]
     meta = json.loads((folder / "_metrics.json").read_text())
     assert meta["counts"] == r.counts
     assert {m["column"]: m["role"] for m in meta["metrics"]}["cpu_busy_frac"] == "cpu_busy"

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 from .._version import __version__
 from . import ingest, pipeline, report, serve
 from . import simulate as simulate_cli
+from .schedule import schedule as schedule_command
 from ._common import STATE
 
 __all__ = ["app", "main"]
@@ -29,6 +30,7 @@ for _verb in ("features", "train", "evaluate", "predict", "explain", "demo"):
 app.command("report")(report.report)
 app.command("serve")(serve.serve)
 app.command("simulate")(simulate_cli.simulate)
+app.command("schedule")(schedule_command)
 
 
 def _version(value: bool) -> None:

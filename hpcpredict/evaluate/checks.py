@@ -23,14 +23,14 @@ def analyst_warnings(bundle, table: pd.DataFrame, test_index: pd.Index, *, split
     >>> analyst_warnings(bundle, table, test_index)  # doctest: +SKIP
     ['test set dominated by one user: 453 of 1,000 test jobs (45%) are user u1; ...']
     """
-    m = bundle.manifest
-    out = dominated_test_set(table.loc[test_index], time=m.get("time_column", "submit_time"))
-    trees = int(m.get("params", {}).get("best_iteration", MIN_TREES)) + 1
+    m = bundle.manifest_
+    out = dominated_test_set(table.loc[test_index], time=m.time_column)
+    trees = m.n_trees
     if split == "temporal" and trees < MIN_TREES:
         out.append(f"the model has only {trees} trees: early stopping found nothing to learn on its validation slice; its scores are those of a near-constant")
     train = table.loc[~table.index.isin(test_index)]
-    names = [f["name"] for f in m["features"] if f["kind"] != "categorical"]
-    out += restating_features(train, names, m["target"])
+    names = [f.name for f in m.features if f.kind != "categorical"]
+    out += restating_features(train, names, m.target)
     return out
 
 

@@ -20,6 +20,7 @@ def plot_predicted_vs_actual(preds: pd.DataFrame, *, path: str | os.PathLike[str
     import matplotlib.pyplot as plt
 
     from .._atomic import atomic_path
+    from .._outputs import PNG_STAMP, check_output
 
     if baseline is None:
         baseline = next((c for c in ("requested_limit", "app_median", "training_median") if c in preds.columns), None)
@@ -42,8 +43,9 @@ def plot_predicted_vs_actual(preds: pd.DataFrame, *, path: str | os.PathLike[str
     ax.set_title(title + sub, fontsize=9)
     ax.legend(loc="upper left", fontsize=8, markerscale=3)
     if path is not None:
+        check_output(path, folder=False)
         with atomic_path(path) as tmp:
-            ax.figure.savefig(tmp, format="png", bbox_inches="tight")
+            ax.figure.savefig(tmp, format="png", bbox_inches="tight", metadata={"Software": PNG_STAMP})
     if show:
         plt.show()
     elif path is not None:

@@ -102,9 +102,10 @@ def plot_waterfall(explanation: shap.Explanation, *, top: int = 10):
 def save(ax, path) -> None:
     """Save the figure of ``ax`` to ``path`` and close it."""
     from .._atomic import atomic_path
+    from .._outputs import PNG_STAMP
 
     fig = ax.get_figure()
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+        fig.savefig(tmp, dpi=110, format="png", metadata={"Software": PNG_STAMP})
     plt.close(fig)

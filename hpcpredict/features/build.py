@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from .._atomic import read_parquet_metadata, write_parquet
+from .._outputs import check_output
 from ..errors import InputFileError
 from ..ingest.samples import read_topology
 from ..scale import client_for
@@ -122,6 +123,7 @@ def features(
     the job-window features on a Dask cluster; see :func:`build_features`.
     Returns a summary: rows, horizon and feature names.
     """
+    check_output(output, folder=False, inputs=[jobs, samples, topology])
     jobs_df = _read_table(jobs)
     topo = read_topology(topology) if topology is not None else None
     table = build_features(jobs_df, samples, topo, horizon=horizon, dask=dask)

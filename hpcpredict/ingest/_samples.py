@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._atomic import atomic_dir, write_json
+from .._atomic import atomic_dir, write_json, write_parquet
 from .metrics import MetricInfo
-from .result import quarantine_path
+from .result import new_run_id, quarantine_path
 
 __all__ = ["SamplesResult", "counters_to_rates", "default_max_gap_s", "derive_metrics", "parse_numbers", "write_day", "write_samples", "merge_samplers"]
 
 _UINT = r"^\d+$"
+_UINT64_MAX = str(2**64 - 1)
 _FLOAT = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(nan|inf)$"
 
 
@@ -70,9 +71,12 @@ def parse_numbers(strings: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """
     s = strings.astype("string").str.strip()
     is_uint = s.str.fullmatch(_UINT).fillna(False).to_numpy(bool)
-    if is_uint.all():
+    # 2**64 and beyond is no LDMS counter: the line is bad, not the whole file.
+    digits = s.str.lstrip("0").str.len().fillna(0).to_numpy()
+    too_big = is_uint & ((digits > 20) | ((digits == 20) & (s.str.lstrip("0") > _UINT64_MAX).fillna(False).to_numpy(bool)))
+    if is_uint.all() and not too_big.any():
         return s.to_numpy(dtype=object).astype(np.uint64), np.zeros(len(s), bool)
-    is_float = is_uint | s.str.fullmatch(_FLOAT, case=False).fillna(False).to_numpy(bool)
+    is_float = (is_uint & ~too_big) | (~is_uint & s.str.fullmatch(_FLOAT, case=False).fillna(False).to_numpy(bool))
     values = pd.to_numeric(s.where(is_float), errors="coerce").to_numpy(dtype="float64")
     return values, ~is_float
 
@@ -229,18 +233,18 @@ def write_samples(result: SamplesResult, output_dir: str | os.PathLike[str]) -> 
     The quarantine table goes beside the folder (``samples.quarantine.parquet``). Returns the counts.
     """
     result.check_reconciles()
-    meta = {"table": "samples", "metrics": [m.to_dict() for m in result.metrics], "counts": result.counts, **result.metadata}
+    run = new_run_id()
+    meta = {"table": "samples", "metrics": [m.to_dict() for m in result.metrics], "counts": result.counts, **result.metadata, "quarantine_run": run}
     frame = result.samples.copy()
     frame["component"] = frame["component"].astype("string")
     output_dir = Path(output_dir)
-    with atomic_dir(output_dir) as tmp:
+    with atomic_dir(output_dir, kind="samples") as tmp:
         days = frame["timestamp"].dt.strftime("%Y-%m-%d") if len(frame) else pd.Series([], dtype=str)
         for day, part in frame.groupby(days, sort=True):
             write_day(part, tmp, day, meta)
         write_json(meta, tmp / "_metrics.json")
-    from .._atomic import write_parquet
-
-    write_parquet(result.quarantine, quarantine_path(output_dir), metadata={"table": "quarantine"})
+        # The quarantine lands before the folder (the commit point), which names its run.
+        write_parquet(result.quarantine, quarantine_path(output_dir), metadata={"table": "quarantine", "run": run})
     return result.counts
 
 

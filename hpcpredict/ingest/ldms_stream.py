@@ -34,7 +34,7 @@ from ..scale import client_for, n_workers
 from ._samples import default_max_gap_s, merge_samplers, write_day
 from .ldms import plan_files, raw_to_samples, read_one, sampler_metrics
 from .metrics import MetricInfo
-from .result import Quarantine, quarantine_path
+from .result import Quarantine, new_run_id, quarantine_path
 
 __all__ = ["stream_ldms"]
 
@@ -102,7 +102,7 @@ def stream_ldms(
     output_dir = Path(output_dir)
     with contextlib.ExitStack() as stack:
         client = None if dask is None else stack.enter_context(client_for(dask))
-        tmp = stack.enter_context(atomic_dir(output_dir))
+        tmp = stack.enter_context(atomic_dir(output_dir, kind="samples"))
         advance = stack.enter_context(progress(total=len(tasks), description="LDMS files"))
         ahead = 1 if client is None else max(2, -(-2 * n_workers(client) // len(samplers)))
         while not all(s.done for s in walk.samplers):
@@ -118,8 +118,10 @@ def stream_ldms(
             advance(1)
         walk.emit(tmp, until=None)
         counts = walk.counts()
-        write_json({**walk.meta(), "counts": counts}, tmp / "_metrics.json")
-    write_parquet(walk.quarantine.to_frame(), quarantine_path(output_dir), metadata={"table": "quarantine"})
+        run = new_run_id()
+        write_json({**walk.meta(), "counts": counts, "quarantine_run": run}, tmp / "_metrics.json")
+        # The quarantine lands before the folder (the commit point), which names its run.
+        write_parquet(walk.quarantine.to_frame(), quarantine_path(output_dir), metadata={"table": "quarantine", "run": run})
     return counts
 
 

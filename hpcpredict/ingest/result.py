@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .._atomic import write_parquet
+from .._atomic import atomic_files, read_parquet_metadata, temp_sibling
+from ..errors import InputFileError
 from ..schema import JOB_COLUMNS, conform_jobs
 
-__all__ = ["IngestResult", "Quarantine", "StreamStats", "quarantine_path", "write_ingest_result", "write_stream"]
+__all__ = [
+    "IngestResult",
+    "Quarantine",
+    "StreamStats",
+    "new_run_id",
+    "quarantine_path",
+    "read_quarantine",
+    "write_ingest_result",
+    "write_stream",
+]
 
 QUARANTINE_COLUMNS = ("file", "line", "raw", "reason")
 
@@ -95,11 +106,59 @@ def quarantine_path(output: str | os.PathLike[str]) -> Path:
     return output.with_name(f"{stem}.quarantine.parquet")
 
 
+def new_run_id() -> str:
+    """A fresh id tying an output to its quarantine: both record it, so a mixed pair is seen."""
+    return uuid.uuid4().hex
+
+
+def read_quarantine(output: str | os.PathLike[str]) -> pd.DataFrame:
+    """The quarantine of the jobs table (or samples folder) ``output``, checked to be its own.
+
+    The jobs table (the samples folder's ``_metrics.json``) records the run id of the quarantine
+    written with it; a quarantine of another run (an ingest killed between the two renames, a
+    file copied from elsewhere) is refused rather than shown as this table's.
+
+    Raises
+    ------
+    InputFileError
+        If the quarantine is missing or belongs to another run.
+    """
+    output = Path(output)
+    q_path = quarantine_path(output)
+    if output.is_dir():
+        expected = json.loads((output / "_metrics.json").read_text()).get("quarantine_run")
+    else:
+        expected = (read_parquet_metadata(output) or {}).get("quarantine_run")
+    if not q_path.is_file():
+        raise InputFileError(q_path, f"missing: the quarantine of {output} is not beside it")
+    found = (read_parquet_metadata(q_path) or {}).get("run")
+    if expected is not None and found != expected:
+        raise InputFileError(q_path, f"belongs to another run than {output} (an interrupted ingest?); ingest again")
+    return pd.read_parquet(q_path)
+
+
+def _write_table(df: pd.DataFrame, path: Path, metadata: dict) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    plain = df.copy(deep=False)
+    plain.attrs = {}
+    table = pa.Table.from_pandas(plain, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"hpcpredict": json.dumps(metadata).encode()})
+    pq.write_table(table, path)
+
+
 def write_ingest_result(result: IngestResult, output: str | os.PathLike[str]) -> dict[str, int]:
-    """Write the jobs table and its quarantine table atomically; return the counts."""
+    """Write the jobs table and its quarantine table atomically, as a pair; return the counts.
+
+    The quarantine is renamed into place first and the jobs table last: the jobs table names the
+    run of its quarantine (:func:`read_quarantine` checks it).
+    """
     result.check_reconciles()
-    write_parquet(result.jobs, output, metadata={"table": "jobs", **result.metadata, "counts": result.counts})
-    write_parquet(result.quarantine, quarantine_path(output), metadata={"table": "quarantine"})
+    run = new_run_id()
+    with atomic_files(quarantine_path(output), output) as (tmp_q, tmp_jobs):
+        _write_table(result.quarantine, tmp_q, {"table": "quarantine", "run": run})
+        _write_table(result.jobs, tmp_jobs, {"table": "jobs", **result.metadata, "counts": result.counts, "quarantine_run": run})
     return result.counts
 
 
@@ -225,15 +284,12 @@ def write_stream(blocks, stats: StreamStats, output: str | os.PathLike[str], *, 
     :data:`RECORD_COLUMNS` go to a scratch file first; a second pass then copies the record kept
     for each job, reading back only the two helper columns whole. Returns the counts.
     """
-    import json
-
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .._atomic import atomic_path
-
+    run = new_run_id()
     q_schema = arrow_schema({"file": "string", "line": "int64", "raw": "string", "reason": "string"})
-    with atomic_path(output) as tmp_jobs, atomic_path(quarantine_path(output)) as tmp_q, _scratch(output) as scratch:
+    with atomic_files(quarantine_path(output), output) as (tmp_q, tmp_jobs), _scratch(output) as scratch:
         jobs_writer = q_writer = None
         try:
             for jobs, quarantine in blocks:
@@ -249,7 +305,7 @@ def write_stream(blocks, stats: StreamStats, output: str | os.PathLike[str], *, 
                 schema = arrow_schema(stats.columns or dict(JOB_COLUMNS))
                 jobs_writer = pq.ParquetWriter(scratch, schema)
                 q_writer = pq.ParquetWriter(tmp_q, q_schema)
-            q_writer.add_key_value_metadata({"hpcpredict": json.dumps({"table": "quarantine"})})
+            q_writer.add_key_value_metadata({"hpcpredict": json.dumps({"table": "quarantine", "run": run})})
         finally:
             for writer in (jobs_writer, q_writer):
                 if writer is not None:
@@ -272,18 +328,15 @@ def write_stream(blocks, stats: StreamStats, output: str | os.PathLike[str], *, 
                     table = table.filter(pa.array(keep[offset : offset + len(table)]))
                 offset += batch.num_rows
                 writer.write_table(table.select(final.names).cast(final))
-            writer.add_key_value_metadata({"hpcpredict": json.dumps({"table": "jobs", **stats.metadata(fmt), "counts": counts})})
+            writer.add_key_value_metadata({"hpcpredict": json.dumps({"table": "jobs", **stats.metadata(fmt), "counts": counts, "quarantine_run": run})})
     return counts
 
 
 @contextlib.contextmanager
 def _scratch(output: str | os.PathLike[str]):
     """A temporary file beside ``output``, removed on exit whatever happens."""
-    parent = Path(output).parent
-    parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{Path(output).name}.", suffix=".records", dir=parent)
-    os.close(fd)
+    scratch = temp_sibling(output, ".records")
     try:
-        yield Path(name)
+        yield scratch
     finally:
-        Path(name).unlink(missing_ok=True)
+        scratch.unlink(missing_ok=True)

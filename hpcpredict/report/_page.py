@@ -7,6 +7,8 @@ import html
 import math
 from pathlib import Path
 
+from .._outputs import HTML_STAMP
+
 __all__ = ["CSS", "figure", "number", "page", "raw", "section", "table"]
 
 CSS = """
@@ -94,7 +96,7 @@ def section(title: str, *parts: str, anchor: str | None = None) -> str:
 def page(title: str, body: str) -> str:
     """The whole document: one file, inline CSS, nothing fetched from anywhere."""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" + HTML_STAMP +
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
         f"<style>{CSS}</style></head><body><main>{body}</main></body></html>\n"
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_dir, write_json
+from .._outputs import check_output
 from ..errors import ParameterError
 from .config import EPOCH, PRESETS, World, build_topology, resolve_world
 from .counters import SAMPLERS, day_samples
@@ -64,6 +65,7 @@ def simulate(output: str | os.PathLike[str], *, preset: str = "default", nodes: 
     """
     if not isinstance(seed, int) or seed < 0:
         raise ParameterError("seed", "a non-negative integer", seed)
+    check_output(output, folder=True)
     world = resolve_world(preset, nodes=nodes, days=days)
     topo = build_topology(world)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
@@ -81,7 +83,7 @@ def simulate(output: str | os.PathLike[str], *, preset: str = "default", nodes: 
     names = {"sacct": "sacct.txt", "queue": "queue.txt", "topology": "topology.csv", "ldms": "ldms",
              "truth": "truth.json", "truth_jobs": "truth_jobs.csv"}
     ldms_rows = 0
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, kind="simulation") as tmp:
         write_sacct(tmp / names["sacct"], jobs, hosts_of, topo, world)
         pending = (jobs.state == "PENDING").to_numpy()
         write_sacct(tmp / names["queue"], jobs[pending], [hosts_of[i] for i in np.flatnonzero(pending)], topo, world,
