@@ -67,10 +67,30 @@ def analyst_reference(table: pd.DataFrame, boundary: pd.Timestamp) -> np.ndarray
     return np.maximum(model.predict(X.loc[test]), 1.0), test
 
 
+def blend_frontier(bundle, feats: Path, metrics: dict) -> list[dict] | None:
+    """Why the model loses where it does: MAE and AA of w x model + (1 - w) x the heuristic with the
+    best AA, on the temporal split's jobs both predict. If no w beats the best heuristic MAE and the
+    best heuristic AA at once, no blend of the two can either."""
+    from hpcpredict.evaluate import split_predictions
+    from hpcpredict.evaluate.evaluation import load_evaluation_table
+
+    aa = best_heuristic(metrics, "average_accuracy", higher=True)
+    if aa is None:
+        return None
+    preds, _ = split_predictions(bundle, load_evaluation_table(bundle, feats))
+    rows = preds.loc[np.isfinite(preds[aa[0]].to_numpy(float))]
+    actual = rows["actual"].to_numpy(float)
+    out = []
+    for w in (1.0, 0.8, 0.6, 0.4, 0.2, 0.0):
+        s = score(w * rows["model"].to_numpy(float) + (1 - w) * rows[aa[0]].to_numpy(float), actual)
+        out.append({"model_weight": w, "heuristic": aa[0], "mae": s["mae"], "average_accuracy": s["average_accuracy"]})
+    return out
+
+
 def rolling_every(features: Path, bundle, max_refits: int) -> tuple[str, str]:
     """``7d``, or whole weeks so the test period needs at most ``max_refits`` refits; and a note."""
     times = read_features(features)["submit_time"]
-    boundary = pd.Timestamp(bundle.manifest["test_boundary"])
+    boundary = pd.Timestamp(bundle.manifest_.test_boundary)
     weeks = max(1, math.ceil((times.max() - boundary) / pd.Timedelta(days=7)))
     if weeks <= max_refits:
         return "7d", f"{weeks} weekly refits"
@@ -93,12 +113,13 @@ def run_trace(name: str, spec: tuple, work: Path, *, quick: bool, max_refits: in
     except hp.HpcPredictError as exc:
         out["error"] = str(exc)
         return out
-    out["trees"] = bundle.manifest["params"]["best_iteration"] + 1
+    out["trees"] = bundle.manifest_.n_trees
     temporal = hp.evaluate(bundle, feats)
     table = read_features(feats)
-    ref, test = analyst_reference(table.loc[table["runtime_s"] > 0], pd.Timestamp(bundle.manifest["test_boundary"]))
+    ref, test = analyst_reference(table.loc[table["runtime_s"] > 0], pd.Timestamp(bundle.manifest_.test_boundary))
     actual = table.loc[table["runtime_s"] > 0].loc[test, "runtime_s"].to_numpy(float)
     temporal["metrics"]["xgboost_reference"] = score(ref, actual)
+    out["frontier"] = blend_frontier(bundle, feats, temporal["metrics"])
     every, refit_note = rolling_every(feats, bundle, max_refits)
     rolling = hp.evaluate(bundle, feats, split="rolling", every=every)
     out.update(temporal=temporal, rolling=rolling, every=every, refit_note=refit_note, seconds=round(time.perf_counter() - t0, 1))
@@ -132,6 +153,9 @@ def trace_markdown(r: dict) -> str:
         for p, m in ev["metrics"].items():
             lines.append(f"| {p} | {m['n']:,} | {_f(m['mae'])} | {_f(m['median_ae'])} | {_f(m['average_accuracy'])} | {_f(m['underestimation_rate'])} |")
         lines.append("")
+    if r.get("frontier"):
+        f = r["frontier"]
+        lines += [f"Blends w x model + (1 - w) x {f[0]['heuristic']} (temporal split): " + "; ".join(f"w={x['model_weight']:.1f}: {_f(x['mae'])} / {_f(x['average_accuracy'])}" for x in f), ""]
     warnings = r["temporal"].get("warnings") or []
     if warnings:
         lines += ["Warnings: " + "; ".join(warnings), ""]
