@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 import hpcpredict as hp
+from hpcpredict import api
 from hpcpredict.evaluate import score
 from hpcpredict.features import read_features
 
@@ -102,26 +103,26 @@ def run_trace(name: str, spec: tuple, work: Path, *, quick: bool, max_refits: in
     fmt, path, options, note = spec
     jobs, feats = work / f"{name}.jobs.parquet", work / f"{name}.features.parquet"
     t0 = time.perf_counter()
-    counts = hp.ingest(fmt, [path], jobs, **options)
+    counts = api.ingest(fmt, [path], jobs, **options)
     if quick:
         table = pd.read_parquet(jobs).sort_values("submit_time", kind="stable").head(4000)
         table.to_parquet(jobs)
-    hp.features(jobs, feats, horizon="submit")
+    api.features(jobs, feats, horizon="submit")
     out = {"trace": name, "note": note, "source": str(path.relative_to(REPO.parent)), "ingest": counts}
     try:
-        bundle = hp.train(feats, work / f"{name}.model")
+        bundle = api.train(feats, work / f"{name}.model")
     except hp.HpcPredictError as exc:
         out["error"] = str(exc)
         return out
     out["trees"] = bundle.manifest_.n_trees
-    temporal = hp.evaluate(bundle, feats)
+    temporal = api.evaluate(bundle, feats)
     table = read_features(feats)
     ref, test = analyst_reference(table.loc[table["runtime_s"] > 0], pd.Timestamp(bundle.manifest_.test_boundary))
     actual = table.loc[table["runtime_s"] > 0].loc[test, "runtime_s"].to_numpy(float)
     temporal["metrics"]["xgboost_reference"] = score(ref, actual)
     out["frontier"] = blend_frontier(bundle, feats, temporal["metrics"])
     every, refit_note = rolling_every(feats, bundle, max_refits)
-    rolling = hp.evaluate(bundle, feats, split="rolling", every=every)
+    rolling = api.evaluate(bundle, feats, split="rolling", every=every)
     out.update(temporal=temporal, rolling=rolling, every=every, refit_note=refit_note, seconds=round(time.perf_counter() - t0, 1))
     return out
 

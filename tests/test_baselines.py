@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import hpcpredict as hp
+from hpcpredict import api
 from hpcpredict.evaluate import baseline_predictions
 
 
@@ -30,16 +31,16 @@ def test_alea_and_last2_baselines_follow_their_definitions():
 def no_limits(tmp_path_factory, kth_slice):
     """The KTH slice with every requested limit removed (as in NASA iPSC), trained once."""
     out = tmp_path_factory.mktemp("nolimit")
-    hp.ingest("swf", [kth_slice], out / "jobs.parquet")
+    api.ingest("swf", [kth_slice], out / "jobs.parquet")
     jobs = pd.read_parquet(out / "jobs.parquet").assign(time_limit_s=np.nan)
     jobs.to_parquet(out / "nolimit.parquet")
-    hp.features(out / "nolimit.parquet", out / "features.parquet", horizon="submit")
-    hp.train(out / "features.parquet", out / "model", n_estimators=100)
+    api.features(out / "nolimit.parquet", out / "features.parquet", horizon="submit")
+    api.train(out / "features.parquet", out / "model", n_estimators=100)
     return out
 
 
 def test_a_trace_without_limits_scores_each_predictor_on_the_jobs_it_can_predict(no_limits):
-    result = hp.evaluate(no_limits / "model", no_limits / "features.parquet")
+    result = api.evaluate(no_limits / "model", no_limits / "features.parquet")
     m = result["metrics"]
     assert result["rows"] > 500
     assert m["model"]["n"] == result["rows"] and m["model"]["mae"] > 0
@@ -76,10 +77,10 @@ def test_weekly_rolling_refits_on_jobs_ended_by_each_week(pipeline):
     for f in folds:
         rows = preds.index[preds["fold"] == f["label"]]
         assert (table.loc[rows, "submit_time"] >= pd.Timestamp(f["origin"])).all()
-    result = hp.evaluate(bundle, table, split="rolling", every="7d")
+    result = api.evaluate(bundle, table, split="rolling", every="7d")
     assert result["metrics"]["model"]["n"] == len(preds) and "every 7d" in result["split_note"]
     with pytest.raises(hp.errors.ParameterError, match="every"):
-        hp.evaluate(bundle, table, split="rolling", every="weekly")
+        api.evaluate(bundle, table, split="rolling", every="weekly")
 
 
 def _burst(tmp_path, n=40):
@@ -91,7 +92,7 @@ def _burst(tmp_path, n=40):
          "end_time": submit + pd.Timedelta(hours=1), "runtime_s": 3600.0, "time_limit_s": 7200.0, "req_cpus": 4, "state": "COMPLETED"}
     )
     jobs.to_parquet(tmp_path / "jobs.parquet")
-    hp.features(tmp_path / "jobs.parquet", tmp_path / "features.parquet", horizon="submit")
+    api.features(tmp_path / "jobs.parquet", tmp_path / "features.parquet", horizon="submit")
     return tmp_path / "features.parquet"
 
 
@@ -110,10 +111,10 @@ def test_evaluation_warns_of_a_test_set_dominated_by_one_user_and_one_second(pip
     late = table["submit_time"] >= table["submit_time"].quantile(0.9)
     table.loc[late, "user"] = "burst-user"
     table.loc[late, "submit_time"] = table.loc[late, "submit_time"].min()
-    result = hp.evaluate(pipeline["model"], table)
+    result = api.evaluate(pipeline["model"], table)
     text = " ".join(result["warnings"])
     assert "dominated by one user" in text and "burst-user" in text and "same second" in text
-    assert not hp.evaluate(pipeline["model"], pipeline["features"])["warnings"]  # the plain slice has nothing to warn of
+    assert not api.evaluate(pipeline["model"], pipeline["features"])["warnings"]  # the plain slice has nothing to warn of
 
 
 def test_a_feature_restating_the_target_is_named():
@@ -127,8 +128,8 @@ def test_a_feature_restating_the_target_is_named():
 
 
 def test_a_model_of_a_few_trees_is_warned_of(pipeline, tmp_path):
-    bundle = hp.train(pipeline["features"], tmp_path / "m", n_estimators=5)
-    assert any("only 5 trees" in w for w in hp.evaluate(bundle, pipeline["features"])["warnings"])
+    bundle = api.train(pipeline["features"], tmp_path / "m", n_estimators=5)
+    assert any("only 5 trees" in w for w in api.evaluate(bundle, pipeline["features"])["warnings"])
 
 
 def test_on_users_repeating_jobs_at_a_fixed_ratio_of_their_limit_the_model_matches_the_ratio_heuristic(tmp_path):
@@ -146,9 +147,9 @@ def test_on_users_repeating_jobs_at_a_fixed_ratio_of_their_limit_the_model_match
          "req_cpus": rng.integers(1, 64, n), "state": "COMPLETED"}
     )
     jobs.to_parquet(tmp_path / "jobs.parquet")
-    hp.features(tmp_path / "jobs.parquet", tmp_path / "features.parquet", horizon="submit")
-    model = hp.train(tmp_path / "features.parquet", tmp_path / "m")
-    m = hp.evaluate(model, tmp_path / "features.parquet")["metrics"]
+    api.features(tmp_path / "jobs.parquet", tmp_path / "features.parquet", horizon="submit")
+    model = api.train(tmp_path / "features.parquet", tmp_path / "m")
+    m = api.evaluate(model, tmp_path / "features.parquet")["metrics"]
     alea = m["alea_last2_mean"]
     assert alea["average_accuracy"] > 0.95  # the heuristic is (nearly) exact here
     assert m["model"]["average_accuracy"] >= alea["average_accuracy"] - 0.02, (m["model"], alea)

@@ -6,10 +6,21 @@ from pathlib import Path
 
 import typer
 
-from ..ingest import ingest as run_ingest
-from ..ingest import quarantine_path
 
 from ._common import err_console, handle_errors
+
+
+def run_ingest(*args, **kwargs) -> dict:
+    """:func:`hpcpredict.api.ingest`, imported when a command runs (``--help`` loads no reader)."""
+    from ..ingest import ingest
+
+    return ingest(*args, **kwargs)
+
+
+def quarantine_path(output) -> Path:
+    from ..ingest import quarantine_path as path_of
+
+    return path_of(output)
 
 app = typer.Typer(help="Read scheduler accounting or monitoring dumps into canonical Parquet tables.", no_args_is_help=True)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from ..evaluate import METRICS
 from ._common import table
 
 __all__ = ["common_table", "demo_report", "evaluation_table", "group_tables", "metrics_table", "queue_table", "ranking_tables", "replay_table"]
@@ -37,6 +36,8 @@ def metrics_table(metrics: dict, title: str, *, unit: str = "s") -> Table:
     The first column counts the jobs each predictor was scored on (a predictor may predict only
     some); "(s)" in a label becomes the target's ``unit`` (none when it has none).
     """
+    from ..evaluate.metrics import METRICS
+
     higher_better = {"r2_log", "average_accuracy"}
     # relative errors (MAPE) stay in --json: the table has a row per heuristic and must fit a terminal
     shown = {m: label.replace("(s)", f"({unit})" if unit else "").rstrip() for m, label in METRICS.items() if m not in ("mape", "median_ape")}
@@ -62,6 +63,8 @@ def _label(predictor: str) -> str:
 
 def group_tables(evaluation: dict, *, metric_names: tuple[str, ...] = ("mae", "average_accuracy")) -> list[Table]:
     """One table per metric: a row per group (application, partition), a column per predictor."""
+    from ..evaluate.metrics import METRICS
+
     groups = evaluation.get("groups") or {}
     if not groups:
         return []

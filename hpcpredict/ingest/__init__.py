@@ -140,3 +140,8 @@ def ingest_samples(
     if fmt in SAMPLE_STREAMERS:
         return SAMPLE_STREAMERS[fmt](paths, output_dir, **options)
     return SAMPLE_READERS[fmt](paths, output_dir, **options).counts
+
+
+from .._verbs import make_callable  # noqa: E402  (last: the module must be complete)
+
+make_callable(__name__)
