@@ -43,7 +43,6 @@ for _key, _who in _WHO.items():
     for _stat, _text in _STATS.items():
         register(f"{_key}_{_stat}", "history", "submit", _text.format(who=_who))
 register("user_last2_completed_mean_s", "history", "submit", "mean runtime of the user's last two COMPLETED jobs")
-register("user_since_last_submit_s", "history", "submit", "seconds since the user's previous submission")
 
 
 def alea_source(name: str) -> str | None:
@@ -81,15 +80,14 @@ def history_features(jobs: pd.DataFrame, *, k: int = HISTORY_K) -> pd.DataFrame:
     >>> jobs = pd.DataFrame({"user": ["a", "a"], "app": ["x", "x"], "state": "COMPLETED",
     ...     "submit_time": [t0, t0 + pd.Timedelta(hours=2)], "end_time": [t0 + pd.Timedelta(hours=1), t0 + pd.Timedelta(hours=3)],
     ...     "runtime_s": [1800.0, 600.0], "time_limit_s": [3600.0, 7200.0]})
-    >>> history_features(jobs).loc[1, ["user_ratio_last2_max", "user_alea_last2_max_s", "user_since_last_submit_s"]].tolist()
-    [0.5, 3600.0, 7200.0]
+    >>> history_features(jobs).loc[1, ["user_ratio_last2_max", "user_alea_last2_max_s"]].tolist()
+    [0.5, 3600.0]
     """
     limit = pd.to_numeric(jobs["time_limit_s"], errors="coerce").where(lambda s: s > 0)
     parts = [_history_by(jobs, key, k, limit) for key in _WHO]
     completed = jobs["state"].astype("string").eq("COMPLETED").fillna(False).to_numpy(bool) if "state" in jobs.columns else np.zeros(len(jobs), bool)
     last2 = _matched(jobs, "user", jobs.loc[completed], lambda ended, groups: {"user_last2_completed_mean_s": groups["runtime_s"].rolling(2, min_periods=1).mean().droplevel(0)})
     parts.append(last2)
-    parts.append(pd.DataFrame({"user_since_last_submit_s": _since_last_submit(jobs, "user")}, index=jobs.index))
     return pd.concat(parts, axis=1)
 
 
@@ -145,18 +143,3 @@ def _matched(jobs: pd.DataFrame, key: str, source: pd.DataFrame, stats) -> pd.Da
     out = pd.DataFrame(index=jobs.index, columns=names, dtype="float64")
     out.loc[matched.index, names] = matched[names].to_numpy(dtype="float64")
     return out
-
-
-def _since_last_submit(jobs: pd.DataFrame, key: str) -> np.ndarray:
-    """Seconds since the same ``key``'s latest submission strictly before this one (NaN for the first).
-
-    Jobs submitted in the same second all see the submission before that second, so a burst of
-    copies reads the same, whatever order the accounting lists them in.
-    """
-    known = jobs["submit_time"].notna() & jobs[key].notna()
-    rows = jobs.loc[known, [key, "submit_time"]].assign(**{key: jobs.loc[known, key].astype(str)}).sort_values([key, "submit_time"], kind="stable")
-    gap = rows.groupby(key, sort=False)["submit_time"].diff().dt.total_seconds()
-    gap = gap.where(gap != 0).groupby([rows[key], rows["submit_time"]], sort=False).transform("first")
-    out = pd.Series(np.nan, index=jobs.index)
-    out.loc[gap.index] = gap.to_numpy(float)
-    return out.to_numpy(float)

@@ -15,7 +15,7 @@ import pandas as pd
 from ._samples import to_seconds
 from .registry import register
 
-__all__ = ["queue_features", "user_queue_features"]
+__all__ = ["queue_features"]
 
 _QUANTITIES = {
     "running_jobs": "jobs running",
@@ -26,8 +26,6 @@ _QUANTITIES = {
 for _h in ("submit", "start"):
     for _q, _text in _QUANTITIES.items():
         register(f"queue_{_q}_at_{_h}", "queue", _h, f"{_text} just before {_h}")
-register("queue_user_running_jobs_at_submit", "queue", "submit", "the user's own jobs running just before submit")
-register("queue_user_queued_jobs_at_submit", "queue", "submit", "the user's own jobs waiting in the queue just before submit")
 
 
 class _Counter:
@@ -96,32 +94,3 @@ def _intervals(jobs: pd.DataFrame) -> tuple[np.ndarray, ...]:
     leave = np.where(np.isnan(submit) | np.isnan(leave), np.nan, np.fmax(leave, submit))
     ran_end = np.where(np.isnan(start), np.nan, end)
     return submit, start, end, leave, ran_end
-
-
-def user_queue_features(jobs: pd.DataFrame) -> pd.DataFrame:
-    """The user's own jobs running and queued just before each submission.
-
-    A user with many jobs in flight is often running a campaign of copies of one job; the counts
-    use the same event sweep as :func:`queue_features`, once per user (the job itself left out).
-
-    Examples
-    --------
-    >>> user_queue_features(jobs)["queue_user_queued_jobs_at_submit"].max()  # doctest: +SKIP
-    12.0
-    """
-    submit, start, _, leave, ran_end = _intervals(jobs)
-    out = pd.DataFrame(np.nan, index=jobs.index, columns=["queue_user_running_jobs_at_submit", "queue_user_queued_jobs_at_submit"])
-    if "user" not in jobs.columns:
-        return out
-    users = jobs["user"].astype("string")
-    for _, rows in users.groupby(users, sort=False).indices.items():
-        h = submit[rows]
-        valid = ~np.isnan(h)
-        hq = np.where(valid, h, -np.inf)
-        ones = np.ones(len(rows))
-        for name, (enter, exit_) in {"running": (start[rows], ran_end[rows]), "queued": (submit[rows], leave[rows])}.items():
-            with np.errstate(invalid="ignore"):
-                own = (enter < h) & ~(exit_ < h)
-            value = _Counter(enter, ones).before(hq) - _Counter(exit_, ones).before(hq) - own
-            out.iloc[rows, out.columns.get_loc(f"queue_user_{name}_jobs_at_submit")] = np.where(valid, value, np.nan)
-    return out

@@ -17,7 +17,6 @@ import pandas as pd
 
 from ..features.calendar import calendar_arrays
 from ..features.history import alea_source, history_features
-from ..features.queue import user_queue_features
 from ..features.request import request_arrays
 from ..model import EncodedRows, RuntimeModel
 from ..queue.reasons import reasons_from_contributions
@@ -73,27 +72,21 @@ class OnlinePredictor:
     def _prepare_history(self) -> dict[str, tuple[dict, np.recarray]]:
         history = {}
         for key in ("user", "app"):
-            cols = [n for n in self.names if (n.startswith(f"{key}_") and self.families[n] == "history") or (key == "user" and n.startswith("queue_user_"))]
+            cols = [n for n in self.names if n.startswith(f"{key}_") and self.families[n] == "history"]
             # an ALEA feature is the job's own limit times a ratio of the history: keep the ratio
-            cols = list(dict.fromkeys(alea_source(n) or n for n in cols if n != "user_since_last_submit_s"))
+            cols = list(dict.fromkeys(alea_source(n) or n for n in cols))
             if not cols:
                 continue
             probe = self._probe(key)
             combined = pd.concat([self.known, probe], ignore_index=True)
             feats = history_features(combined).iloc[len(self.known):]
-            if key == "user":
-                # the user's own jobs in flight, seen by a job submitted at the snapshot moment itself
-                at_snapshot = pd.concat([self.known, probe.assign(submit_time=self.at)], ignore_index=True)
-                feats = feats.join(user_queue_features(at_snapshot).iloc[len(self.known):])
             table = np.rec.fromarrays([feats[c].to_numpy(float) for c in cols], names=cols)
             history[key] = ({v: i for i, v in enumerate(probe[key])}, table)
-        known = self.known.loc[self.known["submit_time"].notna() & self.known["user"].notna()]
-        self._submits = {u: np.sort(t.to_numpy("datetime64[ns]").astype("int64")) for u, t in known["submit_time"].groupby(known["user"].astype(str))}
         return history
 
     def _prepare_system(self, samples) -> dict[str, float]:
         """Features shared by every job submitted now (queue, system state), from the offline code."""
-        shared = [n for n in self.names if self.families[n] not in _PER_JOB_FAMILIES and not n.startswith("queue_user_")]
+        shared = [n for n in self.names if self.families[n] not in _PER_JOB_FAMILIES]
         if not shared:
             return {}
         from ..queue.predict import queued_features
@@ -120,29 +113,19 @@ class OnlinePredictor:
             for c, name in enumerate(table.dtype.names):
                 values = np.full(n, np.nan)
                 values[known] = table[name][rows[known]]
-                if name.endswith("_count_prior") or name.startswith("queue_user_"):
-                    values = np.where(rows == -1, 0.0, values)  # a user with no finished job yet, none in flight
+                if name.endswith("_count_prior"):
+                    values = np.where(rows == -1, 0.0, values)  # a user with no finished job yet
                 columns[name] = values
         limit = get("time_limit_s")
         for name in self.names:
             source = alea_source(name)
             if source is not None and source in columns:
                 columns[name] = np.where(limit > 0, limit, np.nan) * columns[source]
-        if "user_since_last_submit_s" in self.names:
-            columns["user_since_last_submit_s"] = np.array([self._since_last_submit(j.get("user"), s) for j, s in zip(jobs, submit)])
         kinds = self.model.feature_kinds_
         for name in self.names:
             if name not in columns:
                 columns[name] = [j.get(name) for j in jobs] if kinds[name] == "categorical" else np.full(n, self._system.get(name, np.nan))
         return self.model.encode(columns)
-
-    def _since_last_submit(self, user, submit_ns: int) -> float:
-        """Seconds from the user's latest known submission strictly before ``submit_ns`` (as offline)."""
-        times = self._submits.get(str(user)) if user is not None else None
-        if times is None:
-            return float("nan")
-        i = np.searchsorted(times, submit_ns, side="left")
-        return float((submit_ns - times[i - 1]) / 1e9) if i else float("nan")
 
     def predict(self, jobs: list[dict] | pd.DataFrame, *, reasons: int = 3) -> list[dict]:
         """Predictions for pending jobs: ``job_id``, ``predicted_runtime_s``,
