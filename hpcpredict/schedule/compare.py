@@ -24,6 +24,7 @@ def compare_predictors(
     policy: str = "easy",
     nodes: int | None = None,
     plot: str | os.PathLike[str] | None = None,
+    starts: int = 0,
 ) -> dict:
     """Replay the trace's submissions once per predictor and summarise each schedule.
 
@@ -38,6 +39,10 @@ def compare_predictors(
         Machine size, overriding what the trace says.
     plot : path, optional
         Write a PNG comparing the predictors here.
+    starts : int
+        Also predict the start of this many jobs (evenly spread) at their submission with each
+        predictor and the limit-based planner, scored against the recorded starts
+        (:func:`~hpcpredict.schedule.evaluate_start_predictions`); 0: not.
 
     Returns
     -------
@@ -46,7 +51,8 @@ def compare_predictors(
         ``set_aside`` (reason → jobs left out), ``measured_from`` (when a model is compared, the
         figures cover only jobs submitted after its training window: the same jobs for every
         predictor), ``results`` (one :func:`summarize_run` dict per predictor) and ``recorded``
-        (the trace's own waits over the same jobs, when it has start times).
+        (the trace's own waits over the same jobs, when it has start times); with ``starts``,
+        ``start_times`` (per predictor, and ``limit`` as ``squeue --start`` would plan).
 
     Examples
     --------
@@ -67,8 +73,8 @@ def compare_predictors(
     if not len(workload):
         raise ParameterError("jobs", "a trace with at least one job the replay can place", f"none ({workload.set_aside})")
     predictions = [predict_workload(workload, name) for name in predictors]
-    starts = [p.measured_from_s for p in predictions if p.measured_from_s is not None]
-    measured_from = max(starts) if starts else None
+    windows = [p.measured_from_s for p in predictions if p.measured_from_s is not None]
+    measured_from = max(windows) if windows else None
     measured = workload.submit_s > measured_from if measured_from is not None else np.ones(len(workload), dtype=bool)
     results = [summarize_run(replay_schedule(workload, p.runtime_s, policy=policy, predictor=p.name), measured=measured) for p in predictions]
     out = {
@@ -83,6 +89,13 @@ def compare_predictors(
         "results": results,
         "recorded": _recorded(workload, measured),
     }
+    if starts:
+        from .start_accuracy import evaluate_start_predictions
+
+        named = {p.name: p.runtime_s for p in predictions}
+        if "limit" not in named and np.isfinite(workload.limit_s).all():
+            named = {"limit": workload.limit_s, **named}
+        out["start_times"] = evaluate_start_predictions(workload, named, samples=starts, measured=measured)
     if plot is not None:
         from .plots import plot_schedule_comparison
 

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import InputFileError, ParameterError
 from ..schema import conform_jobs
 
-__all__ = ["Workload", "load_workload", "workload_from_jobs"]
+__all__ = ["Workload", "job_sizes", "load_workload", "workload_from_jobs"]
 
 _SWF_SUFFIXES = (".swf", ".swf.gz")
 
@@ -132,7 +132,7 @@ def workload_from_jobs(
     if nodes is not None and nodes < 1:
         raise ParameterError("nodes", "a positive number of nodes", nodes)
     jobs = conform_jobs(jobs)
-    unit, size = _sizes(jobs)
+    unit, size = job_sizes(jobs)
     submit = pd.to_datetime(jobs["submit_time"], utc=True) if "submit_time" in jobs.columns else pd.Series(pd.NaT, index=jobs.index)
     runtime = _runtimes(jobs)
     machine, source = _machine_size(nodes, header or {}, machines_file, unit, size)
@@ -170,19 +170,35 @@ def workload_from_jobs(
     )
 
 
-def _sizes(jobs: pd.DataFrame) -> tuple[str, np.ndarray]:
-    """Nodes when the table knows them for any job, else processors (SWF traces count processors)."""
+def job_sizes(jobs: pd.DataFrame, *, missing: float = np.nan) -> tuple[str, np.ndarray]:
+    """Each job's size and its unit: nodes, unless processors are known for more of the jobs.
+
+    SWF traces count processors; Slurm dumps know nodes (a queue may know nodes while the running
+    jobs of an SWF-derived table know only processors: the unit known for more jobs wins).
+    ``missing`` fills unknown sizes.
+
+    Examples
+    --------
+    >>> job_sizes(pd.DataFrame({"req_nodes": [2, None], "req_cpus": [64, 8]}), missing=1)
+    ('processors', array([64.,  8.]))
+    >>> job_sizes(pd.DataFrame({"req_nodes": [2, 1], "req_cpus": [64, 8]}))
+    ('nodes', array([2., 1.]))
+    """
+    best: tuple[int, str, np.ndarray] | None = None
     for unit, columns in (("nodes", ("alloc_nodes", "req_nodes")), ("processors", ("alloc_cpus", "req_cpus"))):
-        present = [c for c in columns if c in jobs.columns]
-        if not present:
+        values = [pd.to_numeric(jobs[c], errors="coerce").to_numpy(float, na_value=np.nan) for c in columns if c in jobs.columns]
+        if not values:
             continue
-        values = [pd.to_numeric(jobs[c], errors="coerce").to_numpy(float, na_value=np.nan) for c in present]
         size = values[0]
         for more in values[1:]:
             size = np.where(np.isfinite(size) & (size > 0), size, more)
-        if np.isfinite(size).any():
-            return unit, size
-    raise ParameterError("jobs", "a table with a job size (alloc_nodes, req_nodes, alloc_cpus or req_cpus)", "none of them")
+        known = int((np.isfinite(size) & (size > 0)).sum())
+        if known and (best is None or known > best[0]):
+            best = (known, unit, size)
+    if best is None:
+        raise ParameterError("jobs", "a table with a job size (alloc_nodes, req_nodes, alloc_cpus or req_cpus)", "none of them")
+    _, unit, size = best
+    return unit, np.where(np.isfinite(size) & (size > 0), size, missing)
 
 
 def _runtimes(jobs: pd.DataFrame) -> np.ndarray:
