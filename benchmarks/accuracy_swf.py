@@ -39,7 +39,7 @@ def run(name: str, source: Path, work: Path, objectives: list[str]) -> dict:
         bundle = hp.train(feats, work / f"{name}.{obj}.model", objective=obj)
         result = hp.evaluate(bundle, feats)
         result["train_and_evaluate_s"] = time.perf_counter() - t0
-        result["trees"] = bundle.manifest["params"]["best_iteration"] + 1
+        result["trees"] = bundle.manifest_.n_trees
         out["objectives"][obj] = result
     return out
 

@@ -60,7 +60,7 @@ def config_median(table: pd.DataFrame, bundle) -> dict:
     (application, node type, process count) among the jobs before the test boundary."""
     from hpcpredict.evaluate.metrics import score
 
-    boundary = pd.Timestamp(bundle.manifest["test_boundary"])
+    boundary = pd.Timestamp(bundle.manifest_.test_boundary)
     key = table["app"].astype(str) + "/" + table["node_type"].astype(str) + "/" + table["darshan_nprocs"].astype(str)
     before = table["_datetime_start"] < boundary
     medians = table.loc[before, TOKIO_TARGET].groupby(key[before]).median()
@@ -101,7 +101,7 @@ def main() -> None:
                 started = time.perf_counter()
                 table = hp.model.load_training_table(raw, target=TOKIO_TARGET, time="_datetime_start", app="app", exclude=exclude)
                 bundle = hp.train(table, tmp / f"tokio{n}", target=TOKIO_TARGET, objective="relative", intervals=True, n_estimators=300, params=FAST)
-                print(f"\nTOKIO Cori ({label}): {len(table):,} jobs, objective relative, {bundle.manifest['params']['best_iteration'] + 1} trees, {len(bundle.feature_names)} features: {', '.join(bundle.feature_names)}")
+                print(f"\nTOKIO Cori ({label}): {len(table):,} jobs, objective relative, {bundle.manifest_.n_trees} trees, {len(bundle.feature_names)} features: {', '.join(bundle.feature_names)}")
                 report(f"TOKIO Cori I/O bandwidth (MiB/s), {label}", bundle, table, ["temporal", "loao"])
                 c = config_median(table, bundle)
                 print(f"\nper-configuration median (app, node type, nprocs), temporal: MAE {_fmt(c['mae'])}, median APE {_fmt(c['median_ape'])}, R2 (log) {_fmt(c['r2_log'])}, average accuracy {_fmt(c['average_accuracy'])}")
@@ -110,7 +110,7 @@ def main() -> None:
             csv = tmp / "ipdps.csv"
             ipdps_table().to_csv(csv, index=False)
             bundle = hp.train(csv, tmp / "ipdps", target="relative_runtime", time="run_time", app="app_name", exclude=["^app_name$", "^runtime$", "^job_id$", "^app_start$"], objective="absolute", intervals=True, n_estimators=300, params=FAST)
-            print(f"\nIPDPS'26 Perlmutter: {bundle.manifest['rows']}, features {bundle.feature_names}")
+            print(f"\nIPDPS'26 Perlmutter: {bundle.manifest_.rows}, features {bundle.feature_names}")
             report("IPDPS'26 Perlmutter relative runtime", bundle, csv, ["temporal", "loao"])
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, hpcpredict {hp.__version__}")
 

@@ -97,13 +97,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
-    from hpcpredict.model import load_bundle
+    from hpcpredict.model import load_model
     from hpcpredict.queue import predict_queued
     from hpcpredict.serve import OnlinePredictor
 
     with tempfile.TemporaryDirectory() as tmp:
         model, jobs = (args.model, args.jobs) if args.model else _prepare(Path(tmp))
-        bundle, jobs_df = load_bundle(model), pd.read_parquet(jobs)
+        bundle, jobs_df = load_model(model), pd.read_parquet(jobs)
         online = OnlinePredictor(bundle, jobs_df)
         many = [{**ONE, "job_id": f"q{i}", "user": str(u)} for i, u in enumerate(np.resize(jobs_df["user"].dropna().unique(), 1000))]
         one_offline = pd.DataFrame([ONE]).assign(submit_time=online.at)

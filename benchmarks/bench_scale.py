@@ -74,15 +74,15 @@ def _stage(name: str, work: Path, dask: str | None, queue, device: str = "cpu") 
         bundle = hp.train(work / "features-local.parquet", work / f"model-{tag}", dask=dask, device=device)
         seconds = time.perf_counter() - t0  # the evaluation below checks the model; it is not timed
         mae = hp.evaluate(bundle, work / "features-local.parquet")["metrics"]["model"]["mae"]
-        note = f"{bundle.manifest['params']['best_iteration'] + 1} trees, test MAE {mae:,.0f} s"
+        note = f"{bundle.manifest_.n_trees} trees, test MAE {mae:,.0f} s"
     elif name == "shap":
         from hpcpredict.explain import shap_values
         from hpcpredict.features import read_features
-        from hpcpredict.model import load_bundle
+        from hpcpredict.model import load_model
         from hpcpredict.scale import client_for
         import contextlib
 
-        bundle, table = load_bundle(work / "model-local"), read_features(work / "features-local.parquet")
+        bundle, table = load_model(work / "model-local"), read_features(work / "features-local.parquet")
         with contextlib.nullcontext() if dask is None else client_for(dask) as client:
             e = shap_values(bundle, table, client=client, device=device)
         note = f"{e.values.shape[0]:,} jobs x {e.values.shape[1]} features"

@@ -23,7 +23,8 @@ import shap
 import xgboost as xgb
 
 from hpcpredict.explain import interaction_matrix, rank_features, shap_values, stable_shap_values
-from hpcpredict.model import Bundle
+from hpcpredict.model import RuntimeModel
+from hpcpredict.model.describe import describe_fit
 
 
 def machine() -> str:
@@ -50,18 +51,13 @@ def synthetic(rows: int, features: int, seed: int = 0) -> pd.DataFrame:
     return table
 
 
-def bundle_for(table: pd.DataFrame, names: list[str], trees: int, depth: int) -> Bundle:
+def bundle_for(table: pd.DataFrame, names: list[str], trees: int, depth: int) -> RuntimeModel:
     fit = table.iloc[: min(len(table), 20000)]
-    params = {"tree_method": "hist", "max_depth": depth, "eta": 0.1, "nthread": os.cpu_count() or 1}
-    booster = xgb.train(params, xgb.DMatrix(fit[names], label=fit["runtime_s"]), num_boost_round=trees)
-    manifest = {
-        "features": [{"name": n, "family": f"family{int(n[1:]) % 5}", "kind": "numeric"} for n in names],
-        "categories": {},
-        "target": "runtime_s",
-        "objective": "absolute",
-        "target_transform": "none",
-    }
-    return Bundle(booster=booster, manifest=manifest)
+    model = RuntimeModel("absolute", n_estimators=trees, early_stopping_rounds=None, max_depth=depth, learning_rate=0.1, subsample=1.0, colsample_bytree=1.0)
+    model.fit(fit[names], fit["runtime_s"])
+    specs = [{"name": n, "family": f"family{int(n[1:]) % 5}", "horizon": "submit", "kind": "numeric"} for n in names]
+    model.manifest_ = describe_fit(model, target="runtime_s", specs=specs, horizon="submit", time_column="submit_time")
+    return model
 
 
 def timed(func):
@@ -90,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     for n in args.rows:
         rows = table.iloc[:n]
         ours, ours_s = timed(lambda: shap_values(bundle, rows, device=args.device))
-        explainer = shap.TreeExplainer(bundle.booster)
+        explainer = shap.TreeExplainer(bundle.booster_)
         theirs, theirs_s = timed(lambda: explainer.shap_values(rows[names]))
         diff = float(np.max(np.abs(ours.values - theirs)))
         # Capped at a fifth of the rows so that even the small runs show a sample, not every row.

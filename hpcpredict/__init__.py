@@ -22,7 +22,7 @@ from .explain import explain, shap_values
 from .explain.job import explain_job
 from .features import build_features, features
 from .ingest import ingest, ingest_samples, read_ldms, read_pbs, read_sacct, read_samples, read_swf, read_table, read_topology
-from .model import RuntimeModel, load_bundle, train
+from .model import RuntimeModel, load_bundle, load_model, train
 from .predict import predict
 from .queue import predict_queued, read_queue
 from .report import report
@@ -44,6 +44,7 @@ __all__ = [
     "ingest",
     "ingest_samples",
     "load_bundle",
+    "load_model",
     "predict",
     "predict_queued",
     "read_ldms",

@@ -22,7 +22,7 @@ from .evaluate import evaluate, held_out_rows
 from .explain import explain
 from .features import features, read_features
 from .ingest import ingest, ingest_samples
-from .model import predict_runtime, train
+from .model import train
 from .predict import predict
 
 __all__ = ["DEMO_DATASETS", "demo"]
@@ -122,7 +122,7 @@ def _simulated(out: Path, *, preset: str, seed: int, top: int) -> dict:
     write_json(evaluation, files["evaluation"])
     explanation = explain(bundle, files["features_start"], files["explain"], top=top, interactions=20)
     table = held_out_rows(bundle, read_features(files["features_start"]))
-    control_mae = float(np.mean(np.abs(predict_runtime(bundle, table) - table["runtime_s"].to_numpy(float))))
+    control_mae = float(np.mean(np.abs(bundle.predict(table) - table["runtime_s"].to_numpy(float))))
 
     # Jobs still waiting: only what is known at submission, for every application.
     features(files["jobs"], files["features_submit"], horizon="submit", **monitoring)

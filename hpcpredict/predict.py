@@ -8,13 +8,13 @@ import pandas as pd
 
 from ._atomic import write_parquet
 from ._outputs import check_output
-from .model import Bundle, check_table, load_bundle, predict_interval, predict_runtime
+from .model import RuntimeModel, check_table
 
 __all__ = ["predict"]
 
 
 def predict(
-    model: Bundle | str | os.PathLike[str],
+    model: RuntimeModel | str | os.PathLike[str],
     features: pd.DataFrame | str | os.PathLike[str] | None = None,
     output: str | os.PathLike[str] | None = None,
     *,
@@ -30,8 +30,8 @@ def predict(
 
     Parameters
     ----------
-    model : Bundle or path
-        A trained bundle.
+    model : RuntimeModel or path
+        A trained model.
     features : DataFrame or path, optional
         A feature table of the model's horizon (offline prediction).
     output : path, optional
@@ -59,7 +59,7 @@ def predict(
         raise ParameterError("start", "used with a queue (start times are for pending jobs)", start)
     if output is not None:
         check_output(output, folder=False, inputs=[model, features, queue, jobs, samples])
-    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     if queue is not None:
         from .queue import predict_queued
 
@@ -67,19 +67,19 @@ def predict(
             return _with_start_times(bundle, queue, jobs, samples, at, nodes, output)
         out = predict_queued(bundle, queue, jobs, samples, at)
         if output is not None:
-            write_parquet(out, output, metadata={"table": "queue_predictions", "model": str(bundle.path), "at": str(out.attrs["at"])})
+            write_parquet(out, output, metadata={"table": "queue_predictions", "model": str(bundle.path_), "at": str(out.attrs["at"])})
         return out
     table = features if isinstance(features, pd.DataFrame) else read_features(features)
     check_table(bundle, table)
-    target = bundle.manifest["target"]
+    target = bundle.target
     keep = [c for c in ("job_id", "submit_time", "user", "app", "time_limit_s", target) if c in table.columns]
     out = table[keep].reset_index(drop=True)
-    out.insert(len(out.columns) - (target in keep), f"predicted_{target}", predict_runtime(bundle, table, device=device))
-    bounds = predict_interval(bundle, table, device=device)
-    if bounds is not None:
+    out.insert(len(out.columns) - (target in keep), f"predicted_{target}", bundle.predict(table, device=device))
+    if bundle.has_intervals:
+        bounds = bundle.predict_interval(table, device=device)
         out[f"predicted_p10_{target}"], out[f"predicted_p90_{target}"] = bounds[:, 0], bounds[:, -1]
     if output is not None:
-        write_parquet(out, output, metadata={"table": "predictions", "model": str(bundle.path), "target": target})
+        write_parquet(out, output, metadata={"table": "predictions", "model": str(bundle.path_), "target": target})
     return out
 
 

@@ -10,15 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import xgboost as xgb
 
 import hpcpredict as hp
 from hpcpredict.errors import InputFileError, ParameterError
 from hpcpredict.explain import shap_values
 from hpcpredict.features import read_features
 from hpcpredict.ingest import read_ldms
-from hpcpredict.model import load_bundle, predict_runtime
-from hpcpredict.model.bundle import to_frame
+from hpcpredict.model import load_model
 from hpcpredict.scale import client_for, n_workers
 
 pytest.importorskip("distributed")
@@ -52,11 +50,11 @@ def test_bad_address_names_the_parameter(address):
 
 
 def test_dask_training_matches_the_local_model(pipeline, dask_model):
-    local, remote = load_bundle(pipeline["model"]), load_bundle(dask_model)
+    local, remote = load_model(pipeline["model"]), load_model(dask_model)
     # Same rows, split, features, categories and parameters; only where the trees were grown differs.
-    for key in ("rows", "features", "categories", "test_boundary", "training_window", "data_hash"):
-        assert remote.manifest[key] == local.manifest[key], key
-    assert remote.manifest["dask"] == "client"
+    for key in ("rows", "features", "test_boundary", "training_window", "data_hash"):
+        assert getattr(remote.manifest_, key) == getattr(local.manifest_, key), key
+    assert remote.manifest_.dask == "client"
     scores = {m: hp.evaluate(m, pipeline["features"])["metrics"] for m in (pipeline["model"], dask_model)}
     mae_local, mae_dask = (scores[m]["model"]["mae"] for m in (pipeline["model"], dask_model))
     # Tolerance 5%: on this slice the local MAE itself moves by up to 5% between seeds
@@ -64,14 +62,14 @@ def test_dask_training_matches_the_local_model(pipeline, dask_model):
     assert abs(mae_dask - mae_local) <= 0.05 * mae_local, (mae_dask, mae_local)
     assert mae_dask < scores[dask_model]["requested_limit"]["mae"]  # a model, not noise
     table = read_features(pipeline["features"])
-    a, b = np.log(predict_runtime(local, table)), np.log(predict_runtime(remote, table))
+    a, b = np.log(local.predict(table)), np.log(remote.predict(table))
     # Log predictions of two local seeds correlate at 0.94 here, local vs Dask at 0.89;
     # a Dask path that misaligned labels and rows would be near 0.
     assert np.corrcoef(a, b)[0, 1] > 0.85
 
 
 def test_dask_shap_values_equal_the_local_ones_and_add_up(pipeline, client):
-    bundle = load_bundle(pipeline["model"])
+    bundle = load_model(pipeline["model"])
     table = read_features(pipeline["features"]).iloc[:800]
     local = shap_values(bundle, table)
     remote = shap_values(bundle, table, client=client)  # checks additivity itself
@@ -80,7 +78,7 @@ def test_dask_shap_values_equal_the_local_ones_and_add_up(pipeline, client):
     np.testing.assert_allclose(remote.values, local.values, rtol=1e-4, atol=1e-4 * scale)
     np.testing.assert_allclose(remote.base_values, local.base_values, rtol=1e-6)
     np.testing.assert_array_equal(remote.job_ids, local.job_ids)
-    margin = bundle.booster.predict(xgb.DMatrix(to_frame(bundle, table), enable_categorical=True), output_margin=True)
+    margin = bundle.margin(table)
     # float32 sums of contributions up to 1e5 s: exact to about 1e-7 of the largest output
     np.testing.assert_allclose(remote.values.sum(axis=1) + remote.base_values, margin, rtol=0, atol=1e-6 * np.abs(margin).max())
 

@@ -10,7 +10,7 @@ import hpcpredict as hp
 from hpcpredict.errors import ParameterError
 from hpcpredict.explain import shap_values
 from hpcpredict.features import read_features
-from hpcpredict.model import load_bundle, predict_runtime
+from hpcpredict.model import load_model
 from hpcpredict.serve.online import OnlinePredictor
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
@@ -19,7 +19,7 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
 @pytest.mark.parametrize("device", DEVICES)
 def test_train_on_device_scores_like_the_cpu_model(pipeline, tmp_path, device):
     bundle = hp.train(pipeline["features"], tmp_path / "m", n_estimators=300, device=device)
-    assert bundle.manifest["params"]["device"] == device
+    assert bundle.manifest_.hyperparameters["device"] == device
     mine = hp.evaluate(bundle, pipeline["features"])["metrics"]
     cpu = hp.evaluate(pipeline["model"], pipeline["features"])["metrics"]
     # GPU hist grows the same trees up to float summation order; 5% as for Dask (seed-to-seed spread)
@@ -29,10 +29,10 @@ def test_train_on_device_scores_like_the_cpu_model(pipeline, tmp_path, device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_predict_on_device_equals_cpu_prediction(pipeline, device):
-    bundle = load_bundle(pipeline["model"])
+    bundle = load_model(pipeline["model"])
     table = read_features(pipeline["features"])
-    cpu = predict_runtime(bundle, table)
-    np.testing.assert_allclose(predict_runtime(bundle, table, device=device), cpu, rtol=1e-4)
+    cpu = bundle.predict(table)
+    np.testing.assert_allclose(bundle.predict(table, device=device), cpu, rtol=1e-4)
     out = hp.predict(bundle, table, device=device)
     np.testing.assert_allclose(out["predicted_runtime_s"], cpu, rtol=1e-4)
     online = OnlinePredictor(bundle, device=device)
@@ -41,7 +41,7 @@ def test_predict_on_device_equals_cpu_prediction(pipeline, device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_shap_on_device_equals_cpu_values_and_adds_up(pipeline, device):
-    bundle = load_bundle(pipeline["model"])
+    bundle = load_model(pipeline["model"])
     table = read_features(pipeline["features"]).iloc[:500]
     cpu = shap_values(bundle, table)
     mine = shap_values(bundle, table, device=device)  # checks additivity itself
@@ -50,6 +50,6 @@ def test_shap_on_device_equals_cpu_values_and_adds_up(pipeline, device):
 
 
 def test_unknown_device_names_the_parameter(pipeline):
-    bundle = load_bundle(pipeline["model"])
+    bundle = load_model(pipeline["model"])
     with pytest.raises(ParameterError, match="device"):
-        predict_runtime(bundle, read_features(pipeline["features"]), device="tpu")
+        bundle.predict(read_features(pipeline["features"]), device="tpu")

@@ -33,10 +33,10 @@ def byo(tmp_path_factory):
 
 
 def test_per_job_table_features_follow_dtypes_and_exclusions(byo):
-    features = {f["name"]: f for f in byo["bundle"].manifest["features"]}
+    features = {f.name: f.to_dict() for f in byo["bundle"].manifest_.features}
     assert set(features) == {"app", "nprocs", "fs_load"}  # darshan_io_time excluded, target and time are not features
     assert features["app"]["kind"] == "categorical" and features["nprocs"]["kind"] == "numeric"
-    assert byo["bundle"].manifest["time_column"] == "start"
+    assert byo["bundle"].manifest_.time_column == "start"
 
 
 def test_leave_one_app_out_never_trains_on_the_held_out_app():
@@ -106,22 +106,34 @@ def test_a_table_with_a_feature_of_another_dtype_is_refused(byo):
         hp.predict(byo["model"], table)
 
 
+def _reseal(_, manifest: dict) -> None:
+    """Recompute the manifest's checksum after an edit, as a deliberate forger would."""
+    from hpcpredict.model.manifest import _checksum
+
+    manifest["checksum"] = _checksum(manifest)
+
+
 def test_edited_manifest_categories_dtypes_names_and_damaged_intervals_are_refused(byo, tmp_path):
     for edit, message in [
-        (lambda m: m["categories"].update(app=["hacc", "ior", "dbscan", "vpic"]), "categories or horizon differ"),
-        (lambda m: [f.update(kind="categorical") for f in m["features"] if f["name"] == "nprocs"], "'nprocs' is categorical in the manifest but numeric"),
-        (lambda m: m["features"].reverse(), "feature names"),
-        (lambda m: m.update(format_version=99), "format version 99"),
+        (lambda m: [f.update(categories=["hacc", "ior", "dbscan", "vpic"]) for f in m["features"] if f["name"] == "app"], "does not match its checksum"),
+        # a forger who also recomputes the checksum meets the model file's own record
+        (lambda m: _reseal([f.update(kind="categorical", categories=["1"]) for f in m["features"] if f["name"] == "nprocs"], m), "'nprocs' is categorical in the manifest but numeric"),
+        (lambda m: _reseal(m["features"].reverse(), m), "feature names"),
+        (lambda m: _reseal(m.update(xgb_objective="reg:squarederror"), m), "objective is 'reg:absoluteerror'"),
+        (lambda m: m.update(format_version=99), "format version 99.*retrain"),
+        (lambda m: m.pop("checksum"), r"missing field\(s\) \['checksum'\]"),
+        (lambda m: m.update(extra=1), r"unknown field\(s\) \['extra'\]"),
+        (lambda m: m.update(n_trees="many"), "field 'n_trees' must be int"),
     ]:
         copy = _copy(byo, tmp_path / message[:8].replace(" ", "_").replace("'", ""))
         manifest = json.loads((copy / "manifest.json").read_text())
         edit(manifest)
         (copy / "manifest.json").write_text(json.dumps(manifest))
         with pytest.raises(BundleMismatchError, match=message):
-            hp.load_bundle(copy)
+            hp.load_model(copy)
     copy = _copy(byo, tmp_path / "damaged")
     data = bytearray((copy / "intervals.ubj").read_bytes())
     data[-5] ^= 0xFF
     (copy / "intervals.ubj").write_bytes(bytes(data))
     with pytest.raises(BundleMismatchError, match="intervals.ubj: checksum does not match"):
-        hp.load_bundle(copy)
+        hp.load_model(copy)

@@ -8,20 +8,19 @@ import hpcpredict as hp
 from hpcpredict.evaluate import held_out_rows
 from hpcpredict.explain import rank_families, shap_values
 from hpcpredict.features import read_features
-from hpcpredict.model import load_bundle
-from hpcpredict.model.bundle import to_frame
+from hpcpredict.model import load_model
 
 
 def test_shap_values_add_up_to_the_model_output_and_equal_shaps_tree_explainer(pipeline):
-    bundle = load_bundle(pipeline["model"])
+    bundle = load_model(pipeline["model"])
     table = read_features(pipeline["features"]).iloc[:200]
     explanation = shap_values(bundle, table)
     assert isinstance(explanation, shap.Explanation)
-    raw = bundle.booster.predict(__import__("xgboost").DMatrix(to_frame(bundle, table), enable_categorical=True), output_margin=True)
+    raw = bundle.margin(table)
     np.testing.assert_allclose(explanation.values.sum(axis=1) + explanation.base_values, raw, rtol=1e-4, atol=1e-2)
-    numeric = [i for i, f in enumerate(bundle.manifest["features"]) if f["kind"] == "numeric"]
+    numeric = [i for i, f in enumerate(bundle.manifest_.features) if f.kind == "numeric"]
     if len(numeric) == len(bundle.feature_names):  # TreeExplainer on DataFrames needs no categoricals
-        reference = shap.TreeExplainer(bundle.booster).shap_values(to_frame(bundle, table))
+        reference = shap.TreeExplainer(bundle.booster_).shap_values(bundle.encode(table).matrix)
         np.testing.assert_allclose(explanation.values, reference, rtol=1e-4, atol=1e-2)
 
 
@@ -34,7 +33,7 @@ def test_family_ranking_sums_within_family_before_averaging():
 
 def test_explain_writes_tidy_values_ranking_and_plots(pipeline, tmp_path):
     result = hp.explain(pipeline["model"], pipeline["features"], tmp_path, top=5, interactions=40)
-    bundle = load_bundle(pipeline["model"])
+    bundle = load_model(pipeline["model"])
     n_test = len(held_out_rows(bundle, read_features(pipeline["features"])))
     assert result["rows"] == n_test
     assert len(result["features"]) == 5

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shap
-import xgboost as xgb
 
 import hpcpredict
 from hpcpredict.explain import (
@@ -29,8 +28,8 @@ from hpcpredict.explain import (
     stratified_order,
     top_interactions,
 )
-from hpcpredict.model import Bundle, load_training_table, train
-from hpcpredict.model.bundle import to_frame
+from hpcpredict.model import RuntimeModel, load_training_table, train
+from hpcpredict.model.describe import describe_fit
 
 FAMILIES = {"x_big": "request", "x_mid": "history", "x_small": "queue", "x_late": "filesystem", "period": "calendar"}
 DESCRIPTIONS = {
@@ -56,16 +55,14 @@ def synthetic(n=4000, *, switch=False, log=False, seed=0, trees=60):
     table["app"] = rng.choice(["lammps", "vasp", "wrf"], size=n, p=[0.6, 0.3, 0.1])
     table["runtime_s"] = y.clip(lower=1)
     names = list(FAMILIES)
-    target = np.log1p(table["runtime_s"]) if log else table["runtime_s"]
-    booster = xgb.train({"max_depth": 4, "eta": 0.3, "seed": seed, "nthread": 1}, xgb.DMatrix(table[names], label=target), num_boost_round=trees)
-    manifest = {
-        "features": [{"name": f, "family": FAMILIES[f], "kind": "numeric", "description": DESCRIPTIONS[f]} for f in names],
-        "categories": {},
-        "target": "runtime_s",
-        "objective": "squared_log" if log else "absolute",
-        "target_transform": "log1p" if log else "none",
-    }
-    return Bundle(booster=booster, manifest=manifest), table
+    model = RuntimeModel(
+        "squared_log" if log else "absolute", n_estimators=trees, early_stopping_rounds=None, max_depth=4, learning_rate=0.3,
+        subsample=1.0, colsample_bytree=1.0, min_child_weight=1.0, random_state=seed, n_jobs=1,
+    )
+    model.fit(table[names], table["runtime_s"])
+    specs = [{"name": f, "family": FAMILIES[f], "horizon": "submit", "kind": "numeric", "description": DESCRIPTIONS[f]} for f in names]
+    model.manifest_ = describe_fit(model, target="runtime_s", specs=specs, horizon="submit", time_column="submit_time")
+    return model, table
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +73,9 @@ def model():
 def test_values_add_up_and_equal_shaps_tree_explainer(model):
     bundle, table = model
     explanation = shap_values(bundle, table.iloc[:300])
-    margin = bundle.booster.predict(xgb.DMatrix(to_frame(bundle, table.iloc[:300])), output_margin=True)
+    margin = bundle.margin(table.iloc[:300])
     np.testing.assert_allclose(explanation.values.sum(axis=1) + explanation.base_values, margin, rtol=1e-5, atol=1e-3)
-    reference = shap.TreeExplainer(bundle.booster).shap_values(to_frame(bundle, table.iloc[:300]))
+    reference = shap.TreeExplainer(bundle.booster_).shap_values(bundle.encode(table.iloc[:300]).matrix)
     np.testing.assert_allclose(explanation.values, reference, rtol=1e-4, atol=1e-3)
 
 

@@ -7,14 +7,14 @@ import pytest
 import hpcpredict as hp
 from hpcpredict.errors import BundleMismatchError
 from hpcpredict.features import read_features
-from hpcpredict.model import load_bundle, predict_runtime, temporal_split
+from hpcpredict.model import load_model, temporal_split
 
 
 def test_bundle_is_xgboost_json_free_of_pickle_and_records_what_it_needs(pipeline):
     files = sorted(p.name for p in pipeline["model"].iterdir())
     assert files == [".hpcpredict-output", "manifest.json", "model.ubj"]  # the marker: a later -o may replace it
     manifest = json.loads((pipeline["model"] / "manifest.json").read_text())
-    for key in ("hpcpredict_version", "versions", "params", "features", "horizon", "training_window", "test_boundary", "model_sha256"):
+    for key in ("format_version", "hpcpredict_version", "versions", "hyperparameters", "xgb_params", "n_trees", "features", "horizon", "training_window", "test_boundary", "model_sha256", "checksum"):
         assert key in manifest
     assert manifest["horizon"] == "submit"
     assert manifest["xgb_objective"] == "reg:absoluteerror"
@@ -22,21 +22,21 @@ def test_bundle_is_xgboost_json_free_of_pickle_and_records_what_it_needs(pipelin
 
 
 def test_round_trip_predicts_the_same(pipeline, tmp_path):
-    bundle = load_bundle(pipeline["model"])
+    bundle = load_model(pipeline["model"])
     table = read_features(pipeline["features"])
-    first = predict_runtime(bundle, table)
-    copy = tmp_path / "copy"
-    hp.model.save_bundle(bundle.booster, {k: v for k, v in bundle.manifest.items() if k not in ("format_version", "model_sha256")}, copy)
-    np.testing.assert_array_equal(first, predict_runtime(load_bundle(copy), table))
+    first = bundle.predict(table)
+    copy = bundle.save(tmp_path / "copy")
+    np.testing.assert_array_equal(first, load_model(copy).predict(table))
+    assert load_model(copy).manifest_ == bundle.manifest_
     limit = table["time_limit_s"].to_numpy()
     assert np.all(first <= limit + 1e-9) and np.all(first >= 1.0)
 
 
 def test_training_never_sees_the_test_jobs(pipeline):
-    bundle = load_bundle(pipeline["model"])
-    boundary = pd.Timestamp(bundle.manifest["test_boundary"])
-    assert pd.Timestamp(bundle.manifest["training_window"]["end"]) < boundary
-    rows = bundle.manifest["rows"]
+    bundle = load_model(pipeline["model"])
+    boundary = pd.Timestamp(bundle.manifest_.test_boundary)
+    assert pd.Timestamp(bundle.manifest_.training_window["end"]) < boundary
+    rows = bundle.manifest_.rows
     assert rows["test"] > 0 and rows["train"] > rows["test"]
 
 
@@ -56,7 +56,7 @@ def test_tampered_model_file_is_refused(pipeline, tmp_path):
     data[-10] ^= 0xFF
     (copy / "model.ubj").write_bytes(bytes(data))
     with pytest.raises(BundleMismatchError, match="checksum does not match"):
-        load_bundle(copy)
+        load_model(copy)
 
 
 def test_interval_bundle_is_calibrated_and_an_edited_calibration_is_refused(pipeline, tmp_path, monkeypatch):
@@ -68,8 +68,8 @@ def test_interval_bundle_is_calibrated_and_an_edited_calibration_is_refused(pipe
         return bundle, hp.evaluate(bundle, pipeline["features"])["metrics"]["model"]["interval_coverage"]
 
     bundle, calibrated = coverage("m")
-    cal = bundle.manifest["interval_calibration"]
-    assert cal["rows"] == bundle.manifest["rows"]["validation"] and cal["lower"] > 0
+    cal = bundle.manifest_.interval_calibration
+    assert cal["rows"] == bundle.manifest_.rows["validation"] and cal["lower"] > 0
     monkeypatch.setattr(importlib.import_module("hpcpredict.model.estimator"), "calibrate_intervals", lambda raw, y: None)
     _, raw = coverage("raw")
     # p10–p90 on the 600 latest jobs: 0.58 as fitted, 0.69 calibrated (0.72 → 0.79 on the whole trace)
@@ -77,8 +77,8 @@ def test_interval_bundle_is_calibrated_and_an_edited_calibration_is_refused(pipe
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     manifest["interval_calibration"]["upper"] = 0.0
     (tmp_path / "m" / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(BundleMismatchError, match="manifest was edited"):
-        load_bundle(tmp_path / "m")
+    with pytest.raises(BundleMismatchError, match="does not match its checksum"):
+        load_model(tmp_path / "m")
 
 
 def test_feature_table_that_does_not_match_is_refused_naming_the_difference(pipeline):
@@ -95,7 +95,7 @@ def test_evaluate_reports_model_and_four_baselines_on_the_same_jobs(pipeline):
     result = hp.evaluate(pipeline["model"], pipeline["features"])
     assert set(result["metrics"]) == {"model", "requested_limit", "user_last2", "user_median"}
     assert {m["n"] for m in result["metrics"].values()} == {result["rows"]}
-    assert result["rows"] == load_bundle(pipeline["model"]).manifest["rows"]["test"]
+    assert result["rows"] == load_model(pipeline["model"]).manifest_.rows["test"]
     for scores in result["metrics"].values():
         assert 0 < scores["average_accuracy"] <= 1
         assert scores["mae"] > 0

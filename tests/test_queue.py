@@ -11,7 +11,7 @@ import pytest
 
 from hpcpredict.errors import InputFileError
 from hpcpredict.features import read_features
-from hpcpredict.model import load_bundle
+from hpcpredict.model import load_model
 from hpcpredict.queue import as_of, predict_queued, queued_features, read_queue
 
 QUEUE = Path(__file__).parent / "data" / "queue"
@@ -75,7 +75,7 @@ def _queue_at(pipeline, moment):
 
 
 def test_queued_features_equal_the_offline_features_of_the_same_jobs(pipeline):
-    bundle = load_bundle(pipeline["model"])
+    bundle = load_model(pipeline["model"])
     jobs, at, pending = _queue_at(pipeline, "1996-10-25 12:00")
     assert len(pending) >= 3
     rows, used = queued_features(bundle, pending, jobs, at=at)

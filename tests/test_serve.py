@@ -11,7 +11,7 @@ import pytest
 import uvicorn
 
 from hpcpredict.queue import queued_features
-from hpcpredict.model import load_bundle, predict_runtime
+from hpcpredict.model import load_model
 from hpcpredict.serve import create_app
 
 TOKEN = "s3cret-token"
@@ -66,11 +66,11 @@ def test_answers_match_the_offline_pipeline(service, pipeline):
     assert answer.status_code == 200, answer.text
     got = answer.json()["predictions"]
     assert [p["job_id"] for p in got] == [j["job_id"] for j in body["jobs"]]
-    bundle = load_bundle(pipeline["model"])
+    bundle = load_model(pipeline["model"])
     snapshot = pd.Timestamp(httpx.get(f"{service}/health").json()["snapshot"])
     pending = pd.DataFrame(body["jobs"]).assign(submit_time=snapshot)
     rows, _ = queued_features(bundle, pending, jobs, at=snapshot)
-    np.testing.assert_allclose([p["predicted_runtime_s"] for p in got], predict_runtime(bundle, rows), rtol=1e-5)
+    np.testing.assert_allclose([p["predicted_runtime_s"] for p in got], bundle.predict(rows), rtol=1e-5)
     assert all(len(p["reasons"]) == 3 for p in got)
 
 

@@ -51,10 +51,10 @@ def train(
         features, output, target=target, time=time, app=app, exclude=exclude, apps=apps or None, objective=objective,
         intervals=intervals, test_fraction=test_fraction, n_estimators=n_estimators, device=device, seed=seed, dask=dask,
     )
-    rows = bundle.manifest["rows"]
+    rows = bundle.manifest_.rows
     err_console.print(
         f"trained on {rows['train']:,} jobs x {len(bundle.feature_names)} features (+{rows['validation']:,} for early stopping, "
-        f"{bundle.manifest['params']['best_iteration'] + 1} trees); {rows['test']:,} later jobs held out → {output}",
+        f"{bundle.manifest_.n_trees} trees); {rows['test']:,} later jobs held out → {output}",
         highlight=False,
     )
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ..model import Bundle, check_table, load_bundle, predict_interval, predict_runtime, unseen_categories
+from ..model import RuntimeModel, check_table, unseen_categories
 from ..model.train import build_model, cap_runtime, censored_rows, feature_frame, only_apps, valid_target
 from .baselines import baseline_predictions
 from .metrics import interval_coverage, score
@@ -17,30 +17,30 @@ from .splits import SPLITS, Fold, kfold_folds, loao_folds, rolling_folds, tempor
 __all__ = ["evaluate", "held_out_rows", "load_evaluation_table", "split_predictions"]
 
 
-def held_out_rows(bundle: Bundle, table: pd.DataFrame) -> pd.DataFrame:
+def held_out_rows(bundle: RuntimeModel, table: pd.DataFrame) -> pd.DataFrame:
     """Rows at or after the model's test boundary that have a usable target."""
-    time = bundle.manifest.get("time_column", "submit_time")
-    boundary = pd.Timestamp(bundle.manifest["test_boundary"])
-    table = only_apps(table, bundle.manifest.get("apps"), bundle.manifest.get("app_column", "app"))
-    keep = valid_target(table, bundle.manifest["target"]) & (table[time] >= boundary)
+    m = bundle.manifest_
+    table = only_apps(table, m.apps, m.app_column)
+    keep = valid_target(table, m.target) & (table[m.time_column] >= pd.Timestamp(m.test_boundary))
     return table.loc[keep]
 
 
-def load_evaluation_table(bundle: Bundle, features) -> pd.DataFrame:
+def load_evaluation_table(bundle: RuntimeModel, features) -> pd.DataFrame:
     """The feature table to evaluate on; a per-job table is read with the settings the model was trained with."""
     from ..model import load_training_table
 
-    source = bundle.manifest.get("table_source")
+    m = bundle.manifest_
+    source = m.table_source
     if source:
         if isinstance(features, pd.DataFrame) and features.attrs.get("table_source"):
             return features
         table = load_training_table(features, target=source["target"], time=source["time"], app=source["app"], exclude=source["exclude"])
     else:
-        table = load_training_table(features, target=bundle.manifest["target"])
-    return only_apps(table, bundle.manifest.get("apps"), bundle.manifest.get("app_column", "app"))
+        table = load_training_table(features, target=m.target)
+    return only_apps(table, m.apps, m.app_column)
 
 
-def split_predictions(bundle: Bundle, table: pd.DataFrame, *, split: str = "temporal", folds: int = 5, max_apps: int = 12, freq: str = "MS") -> tuple[pd.DataFrame, list[dict]]:
+def split_predictions(bundle: RuntimeModel, table: pd.DataFrame, *, split: str = "temporal", folds: int = 5, max_apps: int = 12, freq: str = "MS") -> tuple[pd.DataFrame, list[dict]]:
     """Predictions of the model and each baseline for the test jobs of every fold of ``split``.
 
     The temporal split scores the bundle itself; the others refit a model with the bundle's
@@ -50,11 +50,10 @@ def split_predictions(bundle: Bundle, table: pd.DataFrame, *, split: str = "temp
     """
     if split not in SPLITS:
         raise ParameterError("split", f"one of {sorted(SPLITS)}", split)
-    m = bundle.manifest
-    target, time = m["target"], m.get("time_column", "submit_time")
-    app = m.get("app_column", "app")
+    m = bundle.manifest_
+    target, time, app = m.target, m.time_column, m.app_column
     usable = table.loc[valid_target(table, target) & table[time].notna()]
-    boundary = pd.Timestamp(m["test_boundary"])
+    boundary = pd.Timestamp(m.test_boundary)
     if split == "temporal":
         fold_list = [temporal_fold(usable, boundary, time=time)]
     elif split == "rolling":
@@ -62,7 +61,7 @@ def split_predictions(bundle: Bundle, table: pd.DataFrame, *, split: str = "temp
     elif split == "loao":
         fold_list = loao_folds(usable, app=app, max_apps=max_apps)
     else:
-        fold_list = kfold_folds(usable, folds=folds, seed=m.get("estimator", {}).get("random_state", 0))
+        fold_list = kfold_folds(usable, folds=folds, seed=m.hyperparameters.get("random_state", 0))
     parts, described = [], []
     for fold in fold_list:
         parts.append(_fold_predictions(bundle, usable, fold, refit=split != "temporal", target=target, time=time, app=app))
@@ -70,12 +69,12 @@ def split_predictions(bundle: Bundle, table: pd.DataFrame, *, split: str = "temp
     return pd.concat(parts), described
 
 
-def _fold_predictions(bundle: Bundle, usable: pd.DataFrame, fold: Fold, *, refit: bool, target: str, time: str, app: str | None) -> pd.DataFrame:
+def _fold_predictions(bundle: RuntimeModel, usable: pd.DataFrame, fold: Fold, *, refit: bool, target: str, time: str, app: str | None) -> pd.DataFrame:
     test, history = usable.loc[fold.test], usable.loc[fold.train]
     out = pd.DataFrame({"fold": fold.label, "actual": test[target].to_numpy(float)}, index=test.index)
     if refit:
-        specs = bundle.manifest["features"]
-        params = dict(bundle.manifest.get("estimator") or {})
+        specs = [f.to_dict() for f in bundle.manifest_.features]
+        params = dict(bundle.manifest_.hyperparameters)
         model = build_model(params).fit(feature_frame(history, specs), history[target].to_numpy(float), time=history[time].to_numpy(), censored=censored_rows(history, target))
         X = feature_frame(test, specs)
         out["model"] = cap_runtime(model.predict(X), test, target)
@@ -83,9 +82,9 @@ def _fold_predictions(bundle: Bundle, usable: pd.DataFrame, fold: Fold, *, refit
             intervals = cap_runtime(model.predict_interval(X), test, target)
             out["p10"], out["p90"] = intervals[:, 0], intervals[:, -1]
     else:
-        out["model"] = predict_runtime(bundle, test)
-        intervals = predict_interval(bundle, test)
-        if intervals is not None:
+        out["model"] = bundle.predict(test)
+        if bundle.has_intervals:
+            intervals = bundle.predict_interval(test)
             out["p10"], out["p90"] = intervals[:, 0], intervals[:, -1]
     for name, pred in baseline_predictions(test, history, target=target, app=app).items():
         out[name] = pred
@@ -93,7 +92,7 @@ def _fold_predictions(bundle: Bundle, usable: pd.DataFrame, fold: Fold, *, refit
 
 
 def evaluate(
-    model: Bundle | str | os.PathLike[str],
+    model: RuntimeModel | str | os.PathLike[str],
     features: pd.DataFrame | str | os.PathLike[str],
     *,
     split: str = "temporal",
@@ -106,8 +105,8 @@ def evaluate(
 
     Parameters
     ----------
-    model : Bundle or path
-        A trained bundle (:func:`hpcpredict.train`).
+    model : RuntimeModel or path
+        A trained model (:func:`hpcpredict.train`).
     features : DataFrame or path
         The table the model was trained from (or a later one of the same horizon).
     split : {"temporal", "rolling", "loao", "kfold"}
@@ -137,7 +136,7 @@ def evaluate(
     --------
     >>> hpcpredict.evaluate("model/", "features.parquet", split="rolling", by="partition")  # doctest: +SKIP
     """
-    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     table = load_evaluation_table(bundle, features)
     check_table(bundle, table)
     preds, fold_info = split_predictions(bundle, table, split=split, folds=folds)
@@ -145,10 +144,10 @@ def evaluate(
     finite = np.logical_and.reduce([np.isfinite(preds[c].to_numpy(float)) for c in predictors])
     kept = preds.loc[finite]
     result = {
-        "target": bundle.manifest["target"],
+        "target": bundle.manifest_.target,
         "split": split,
         "split_note": SPLITS[split],
-        "test_boundary": str(bundle.manifest["test_boundary"]),
+        "test_boundary": str(bundle.manifest_.test_boundary),
         "rows": int(finite.sum()),
         "excluded": int((~finite).sum()),
         "metrics": _scores(kept, predictors),
@@ -156,7 +155,7 @@ def evaluate(
         "unseen_categories": unseen_categories(bundle, table.loc[preds.index.unique()]),
     }
     if by is not None:
-        column = bundle.manifest.get("app_column") if by == "app" and "app" not in table.columns else by
+        column = bundle.manifest_.app_column if by == "app" and "app" not in table.columns else by
         if column not in table.columns:
             raise ParameterError("by", f"a column of the table (e.g. app, partition); {column!r} is not one", by)
         groups = table.loc[kept.index, column].astype("string").fillna("(missing)").to_numpy()

@@ -12,7 +12,7 @@ import pandas as pd
 from .._atomic import atomic_dir, write_json, write_parquet
 from .._outputs import check_output
 from ..errors import ParameterError
-from ..model import Bundle, check_table, load_bundle
+from ..model import RuntimeModel, check_table
 from ..scale import client_for
 from .crosscheck import compare_importance, permutation_importance
 from .drift import drift_summary, rank_by_window
@@ -26,7 +26,7 @@ __all__ = ["explain"]
 
 
 def explain(
-    model: Bundle | str | os.PathLike[str],
+    model: RuntimeModel | str | os.PathLike[str],
     features: pd.DataFrame | str | os.PathLike[str],
     output: str | os.PathLike[str] | None = None,
     *,
@@ -49,8 +49,8 @@ def explain(
 
     Parameters
     ----------
-    model : Bundle or path
-        A trained bundle.
+    model : RuntimeModel or path
+        A trained model.
     features : DataFrame or path
         A feature table of the model's horizon.
     output : path, optional
@@ -110,7 +110,7 @@ def explain(
         raise ParameterError("rows", "'test' or 'all'", rows)
     if output is not None:
         check_output(output, folder=True, inputs=[model, features])
-    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     table = features if isinstance(features, pd.DataFrame) else read_features(features)
     check_table(bundle, table)
     test_rows = held_out_rows(bundle, table)
@@ -128,7 +128,7 @@ def explain(
     used = table.loc[explanation.row_index]
     families = bundle.families
     by_feature, by_family = bootstrap_rankings(explanation, families, n_boot=n_boot, seed=seed)
-    unit = "log seconds" if bundle.manifest.get("target_transform") == "log1p" else "s"
+    unit = "log seconds" if bundle.manifest_.log_output else "s"
 
     cohort_table = pd.concat(
         [rank_by_cohort(explanation, families, used[c].to_numpy()).assign(column=c) for c in cohorts if c in used.columns and used[c].nunique(dropna=True) >= 2] or [pd.DataFrame()],
@@ -138,7 +138,7 @@ def explain(
     drift = drift_summary(by_window, top=min(top, 10)) if len(by_window) > 1 else pd.DataFrame()
     matrix = interaction_matrix(bundle, used, sample=interactions, device=device, seed=seed) if interactions else None
     perm = None
-    if permutation and bundle.manifest["target"] in test_rows.columns and len(test_rows):
+    if permutation and bundle.target in test_rows.columns and len(test_rows):
         perm = permutation_importance(bundle, test_rows, seed=seed)
 
     result = {
@@ -156,7 +156,7 @@ def explain(
         result["permutation"] = {
             "rows": perm.attrs["rows"],
             "baseline_mae": perm.attrs["baseline_mae"],
-            "unit": "s" if bundle.manifest["target"] == "runtime_s" else bundle.manifest["target"],
+            "unit": "s" if bundle.target == "runtime_s" else bundle.target,
             "importance": _records(perm.head(top)),
             "comparison": compare_importance(by_feature, perm, top=min(5, len(perm))),
         }

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
-from ..model.bundle import Bundle, to_frame
+from ..model import RuntimeModel
 from ..model.objectives import get_objective
 
 __all__ = ["compare_importance", "permutation_importance"]
 
 
 def permutation_importance(
-    bundle: Bundle, table: pd.DataFrame, *, n_repeats: int = 3, max_rows: int = 5000, seed: int = 0
+    bundle: RuntimeModel, table: pd.DataFrame, *, n_repeats: int = 3, max_rows: int = 5000, seed: int = 0
 ) -> pd.DataFrame:
     """Increase of the mean absolute error when each feature is shuffled, on rows with a target.
 
@@ -32,35 +31,33 @@ def permutation_importance(
         ``feature``, ``mae_increase`` (mean over repeats, target units), ``std``, ``rank``
         (1 = most important), largest first; ``attrs["baseline_mae"]`` holds the unshuffled MAE.
     """
-    target = bundle.manifest["target"]
+    target = bundle.target
     y = pd.to_numeric(table[target], errors="coerce")
     table = table.loc[y.notna() & (y > 0)]
     if max_rows is not None and len(table) > max_rows:
         table = table.sample(n=max_rows, random_state=seed)
     actual = pd.to_numeric(table[target]).to_numpy(float)
-    frame = to_frame(bundle, table).reset_index(drop=True)
-    inverse = get_objective(bundle.manifest["objective"]).inverse
+    matrix = bundle.encode(table).matrix  # without the limit: uncapped, as documented above
+    inverse = get_objective(bundle.objective).inverse
 
-    def mae(data: pd.DataFrame) -> float:
-        pred = inverse(bundle.booster.predict(xgb.DMatrix(data, enable_categorical=True, missing=np.nan)))
+    def mae(data: np.ndarray) -> float:
+        pred = inverse(bundle.booster_.inplace_predict(data))
         return float(np.mean(np.abs(pred - actual)))
 
-    baseline = mae(frame)
+    baseline = mae(matrix)
     rng = np.random.default_rng(seed)
     rows = []
-    for name in frame.columns:
+    for j, name in enumerate(bundle.feature_names):
         scores = []
         for _ in range(n_repeats):
-            shuffled = frame.copy()
-            shuffled[name] = frame[name].iloc[rng.permutation(len(frame))].to_numpy()
-            if isinstance(frame[name].dtype, pd.CategoricalDtype):
-                shuffled[name] = pd.Categorical(shuffled[name], categories=frame[name].cat.categories)
+            shuffled = matrix.copy()
+            shuffled[:, j] = matrix[rng.permutation(len(matrix)), j]
             scores.append(mae(shuffled) - baseline)
         rows.append({"feature": name, "mae_increase": float(np.mean(scores)), "std": float(np.std(scores))})
     out = pd.DataFrame(rows).sort_values("mae_increase", ascending=False, kind="stable").reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
     out.attrs["baseline_mae"] = baseline
-    out.attrs["rows"] = len(frame)
+    out.attrs["rows"] = len(matrix)
     return out
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
-from ..errors import ParameterError
-from ..model.bundle import Bundle, to_frame
+from ..model import EncodedRows, RuntimeModel
+from ..scale import check_device
 
 __all__ = ["interaction_matrix", "top_interactions"]
 
@@ -22,7 +21,7 @@ BATCH_BYTES = 256 * 1024 * 1024
 
 
 def interaction_matrix(
-    bundle: Bundle,
+    bundle: RuntimeModel,
     table: pd.DataFrame,
     *,
     sample: int | None = 500,
@@ -35,7 +34,7 @@ def interaction_matrix(
 
     Parameters
     ----------
-    bundle : Bundle
+    bundle : RuntimeModel
         The trained model.
     table : DataFrame
         Rows of a feature table.
@@ -61,22 +60,19 @@ def interaction_matrix(
     >>> m = interaction_matrix(bundle, table, sample=200)  # doctest: +SKIP
     >>> top_interactions(m, top=5)  # doctest: +SKIP
     """
-    if device not in ("cpu", "cuda"):
-        raise ParameterError("device", "'cpu' or 'cuda'", device)
+    device = check_device(device)
     if sample is not None and sample < len(table):
         table = table.sample(n=sample, random_state=seed)
-    frame = to_frame(bundle, table)
-    names = list(frame.columns)
+    matrix = bundle.encode(table).matrix
+    names = bundle.feature_names
     p = len(names)
-    booster = bundle.booster.copy()
-    booster.set_param({"device": device})
     batch = max(1, min(batch_size, BATCH_BYTES // (4 * (p + 1) ** 2)))
     total = np.zeros((p, p))
-    for begin in range(0, len(frame), batch):
-        part = xgb.DMatrix(frame.iloc[begin : begin + batch], enable_categorical=True, missing=np.nan)
-        values = booster.predict(part, pred_interactions=True)[:, :p, :p].astype(float)
+    for begin in range(0, len(matrix), batch):
+        part = EncodedRows(matrix[begin : begin + batch])
+        values = bundle.contributions(part, device=device, interactions=True)[:, :p, :p].astype(float)
         total += (np.abs(values) if absolute else values).sum(axis=0)
-    mean = total / max(len(frame), 1)
+    mean = total / max(len(matrix), 1)
     return pd.DataFrame(mean, index=names, columns=names)
 
 

@@ -10,19 +10,19 @@ import pandas as pd
 import shap
 
 from ..features.registry import REGISTRY
-from ..model import Bundle, load_bundle
+from ..model import RuntimeModel
 from .values import shap_values
 
 __all__ = ["describe_contributions", "explain_job", "feature_descriptions", "format_effect", "reasons"]
 
 
-def explain_job(model: Bundle | str | os.PathLike[str], row: pd.Series | pd.DataFrame, *, device: str = "cpu") -> shap.Explanation:
+def explain_job(model: RuntimeModel | str | os.PathLike[str], row: pd.Series | pd.DataFrame, *, device: str = "cpu") -> shap.Explanation:
     """SHAP values of one job: a one-row Explanation for a waterfall plot and for :func:`reasons`.
 
     Parameters
     ----------
-    model : Bundle or path
-        A trained bundle.
+    model : RuntimeModel or path
+        A trained model.
     row : Series or one-row DataFrame
         The job's row of a feature table (queued jobs included: no target needed).
     device : {"cpu", "cuda"}
@@ -43,7 +43,7 @@ def explain_job(model: Bundle | str | os.PathLike[str], row: pd.Series | pd.Data
     """
     from ..model.objectives import get_objective
 
-    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     frame = row.to_frame().T if isinstance(row, pd.Series) else row
     if len(frame) != 1:
         raise ValueError(f"explain_job explains one row, got {len(frame)}")
@@ -53,8 +53,8 @@ def explain_job(model: Bundle | str | os.PathLike[str], row: pd.Series | pd.Data
     one.display_data = np.array([_display(frame.iloc[0][name]) for name in full.feature_names], dtype=object)
     one.job_id = str(full.job_ids[0])
     margin = float(np.sum(one.values) + float(np.asarray(one.base_values)))
-    one.prediction = float(get_objective(bundle.manifest["objective"]).inverse(np.array([margin]))[0])
-    one.log_output = bundle.manifest.get("target_transform") == "log1p"
+    one.prediction = float(get_objective(bundle.objective).inverse(np.array([margin]))[0])
+    one.log_output = bundle.manifest_.log_output
     return one
 
 
@@ -118,7 +118,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:,.1f} days"
 
 
-def reasons(explanation: shap.Explanation, model: Bundle | str | os.PathLike[str] | None = None, *, top: int = 3) -> list[str]:
+def reasons(explanation: shap.Explanation, model: RuntimeModel | str | os.PathLike[str] | None = None, *, top: int = 3) -> list[str]:
     """The ``top`` largest contributions of one job, in words a user understands.
 
     Each reason reads "<feature description> is <the job's value>: <effect>", the effect as a
@@ -129,7 +129,7 @@ def reasons(explanation: shap.Explanation, model: Bundle | str | os.PathLike[str
     ----------
     explanation : shap.Explanation
         One job, from :func:`explain_job`.
-    model : Bundle or path, optional
+    model : RuntimeModel or path, optional
         Supplies the descriptions; without it the registry of this hpcpredict is used.
     top : int
         How many reasons.
@@ -151,12 +151,12 @@ def reasons(explanation: shap.Explanation, model: Bundle | str | os.PathLike[str
     )
 
 
-def feature_descriptions(model: Bundle | str | os.PathLike[str] | None = None) -> dict[str, str]:
+def feature_descriptions(model: RuntimeModel | str | os.PathLike[str] | None = None) -> dict[str, str]:
     """Feature name → description: the registry's, overridden by the model manifest's."""
     descriptions = {name: spec.description for name, spec in REGISTRY.items()}
     if model is not None:
-        bundle = model if isinstance(model, Bundle) else load_bundle(model)
-        descriptions.update({f["name"]: f.get("description", f["name"]) for f in bundle.manifest["features"]})
+        bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
+        descriptions.update({f.name: f.description or f.name for f in bundle.manifest_.features})
     return descriptions
 
 

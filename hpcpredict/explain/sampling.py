@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shap
 
-from ..model.bundle import Bundle
+from ..model import RuntimeModel
 from .values import concat_explanations, shap_values
 
 __all__ = ["ranking_stability", "stable_shap_values", "stratified_order"]
@@ -105,7 +105,7 @@ def ranking_stability(explanation: shap.Explanation, *, top: int = 10, n_boot: i
 
 
 def stable_shap_values(
-    bundle: Bundle,
+    bundle: RuntimeModel,
     table: pd.DataFrame,
     *,
     top: int = 10,

@@ -5,16 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shap
-import xgboost as xgb
 
-from ..errors import ParameterError
-from ..model.bundle import Bundle, to_frame
+from ..scale import check_device
+from ..model import RuntimeModel
 
 __all__ = ["concat_explanations", "shap_values"]
 
 
 def shap_values(
-    bundle: Bundle,
+    bundle: RuntimeModel,
     table: pd.DataFrame,
     *,
     device: str = "cpu",
@@ -30,7 +29,7 @@ def shap_values(
 
     Parameters
     ----------
-    bundle : Bundle
+    bundle : RuntimeModel
         The trained model.
     table : DataFrame
         Rows to explain (a feature table of the model's horizon).
@@ -53,45 +52,40 @@ def shap_values(
         ``feature_names``; the job ids are in ``explanation.display_data`` order-aligned as
         ``explanation.job_ids``.
     """
-    if device not in ("cpu", "cuda"):
-        raise ParameterError("device", "'cpu' or 'cuda'", device)
+    device = check_device(device)
     if sample is not None and sample < len(table):
-        time = bundle.manifest.get("time_column", "submit_time")  # a per-job table names its own
+        time = bundle.manifest_.time_column if bundle.manifest_ is not None else None  # a per-job table names its own
         table = table.sample(n=sample, random_state=seed)
         table = table.sort_values(time, kind="stable") if time in table.columns else table.sort_index()
-    frame = to_frame(bundle, table)
-    booster = bundle.booster.copy()
-    booster.set_param({"device": device})
-    predict = _local_predict(frame) if client is None else _dask_predict(frame, client)
-    contribs = predict(booster, pred_contribs=True)
+    rows = bundle.encode(table)
+    if client is None:
+        contribs = bundle.contributions(rows, device=device)
+    else:
+        contribs = _dask_predict(bundle, rows, client)(pred_contribs=True)
     values, base = contribs[:, :-1], contribs[:, -1]
     if check_additivity:
-        margin = predict(booster, output_margin=True)
+        margin = bundle.margin(rows, device=device) if client is None else _dask_predict(bundle, rows, client)(output_margin=True)
         gap = np.max(np.abs(values.sum(axis=1) + base - margin), initial=0.0)
         tolerance = 1e-3 * max(1.0, float(np.max(np.abs(margin), initial=0.0)))
         if gap > tolerance:
             raise AssertionError(f"SHAP values do not add up to the model output (largest gap {gap:g})")
-    data = np.column_stack(
-        [frame[c].cat.codes.where(frame[c].notna()).to_numpy(float) if isinstance(frame[c].dtype, pd.CategoricalDtype) else frame[c].to_numpy(float) for c in frame.columns]
-    ) if len(frame.columns) else np.empty((len(frame), 0))
-    explanation = shap.Explanation(values=values, base_values=base, data=data, feature_names=list(frame.columns))
+    explanation = shap.Explanation(values=values, base_values=base, data=rows.matrix.astype(float), feature_names=bundle.feature_names)
     explanation.job_ids = table["job_id"].astype(str).to_numpy() if "job_id" in table.columns else np.arange(len(table)).astype(str)
     explanation.row_index = table.index.to_numpy()
     return explanation
 
 
-def _local_predict(frame: pd.DataFrame):
-    dmatrix = xgb.DMatrix(frame, enable_categorical=True, missing=np.nan)
-    return lambda booster, **kw: booster.predict(dmatrix, **kw)
-
-
-def _dask_predict(frame: pd.DataFrame, client):
+def _dask_predict(model: RuntimeModel, rows, client):
+    """Predictions of the encoded ``rows`` on a Dask cluster, rows partitioned across the workers."""
     from xgboost import dask as dxgb
 
     from ..scale import dask_frame
 
-    dmatrix = dxgb.DaskDMatrix(client, dask_frame(frame.reset_index(drop=True), client), enable_categorical=True, missing=np.nan)
-    return lambda booster, **kw: np.asarray(dxgb.predict(client, booster, dmatrix, **kw).compute())
+    names = model.feature_names
+    types = ["c" if model.feature_kinds_[n] == "categorical" else "float" for n in names]
+    frame = pd.DataFrame(rows.matrix, columns=names)
+    dmatrix = dxgb.DaskDMatrix(client, dask_frame(frame, client), feature_names=names, feature_types=types, enable_categorical=True, missing=np.nan)
+    return lambda **kw: np.asarray(dxgb.predict(client, model.booster_, dmatrix, **kw).compute())
 
 
 def concat_explanations(parts: list[shap.Explanation]) -> shap.Explanation:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy as copy_module
 import os
+from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,9 +14,10 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d
 
 from ..scale import check_device
+from .encoding import EncodedRows, encode_rows
 from .objectives import DEFAULT_OBJECTIVE, get_objective
 
-__all__ = ["INTERVAL_QUANTILES", "RuntimeModel", "calibrate_intervals", "encode_frame", "interval_values"]
+__all__ = ["INTERVAL_QUANTILES", "RuntimeModel", "calibrate_intervals", "cap_at_limit", "encode_frame", "interval_values"]
 
 #: Quantiles of the prediction interval: p10, p50, p90.
 INTERVAL_QUANTILES = (0.1, 0.5, 0.9)
@@ -69,6 +73,22 @@ def interval_values(raw, transform: str | None, calibration: dict | None = None)
         raw[:, -1] += calibration["upper"]
         raw = np.sort(raw, axis=1)
     return np.expm1(raw) if transform == "log1p" else raw
+
+
+def cap_at_limit(pred: np.ndarray, limit: np.ndarray | None) -> np.ndarray:
+    """Runtime predictions ``pred`` (n,) or (n, k) capped at each job's ``limit`` (n,; NaN = no limit)
+    — the scheduler ends a job there — and floored at one second.
+
+    Examples
+    --------
+    >>> cap_at_limit(np.array([0.2, 50.0, 7200.0]), np.array([np.nan, 60.0, 3600.0])).tolist()
+    [1.0, 50.0, 3600.0]
+    """
+    pred = np.asarray(pred, float)
+    if limit is not None:
+        limit = np.asarray(limit, float).reshape((-1,) + (1,) * (pred.ndim - 1))
+        pred = np.where(np.isfinite(limit) & (limit > 0), np.minimum(pred, limit), pred)
+    return np.maximum(pred, 1.0)
 
 
 def default_threads() -> int:
@@ -245,6 +265,8 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         fit_rows, valid_rows = order[: len(order) - n_valid], order[len(order) - n_valid :]
 
         self._client = client
+        self._codes, self.manifest_, self.n_train_, self.n_valid_ = _codes_of(self.categories_), None, len(fit_rows), len(valid_rows)
+        self.xgb_params_ = self._params(obj)
         try:
             self.booster_, self.best_iteration_ = self._boost(obj, frame, yv, cens, weight, fit_rows, valid_rows)
             self.interval_booster_ = None
@@ -336,26 +358,184 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         return booster[: best + 1], best
 
     # -------------------------------------------------------------- predict
-    def predict(self, X) -> np.ndarray:
-        """Predicted target for each row, in target units."""
-        check_is_fitted(self, "booster_")
-        obj = get_objective(self.objective)
-        raw = self.booster_.predict(self._dmatrix(X))
-        return obj.inverse(raw)
+    def encode(self, X) -> EncodedRows:
+        """``X`` as this model's input: a float32 matrix in its column order (see :mod:`.encoding`).
 
-    def predict_interval(self, X) -> np.ndarray:
+        ``X`` is a DataFrame or a mapping of column → values holding at least the model's features
+        (categoricals as their labels), an array of numbers for a model fitted on arrays, or rows
+        already encoded (returned as they are). For a runtime model the rows' ``time_limit_s``
+        travels along, to cap the predictions.
+        """
+        check_is_fitted(self, "booster_")
+        if isinstance(X, EncodedRows):
+            return X
+        if isinstance(X, pd.DataFrame) and any(not isinstance(c, str) for c in X.columns):
+            X = X.rename(columns=str)
+        if not isinstance(X, (pd.DataFrame, Mapping)):
+            X = self._validate_X(X, fitting=False)
+        limit = "time_limit_s" if self.target == "runtime_s" else None
+        return encode_rows(X, self._names, self.feature_kinds_, self._category_codes(), limit_column=limit)
+
+    def predict(self, X, *, device: str | None = None) -> np.ndarray:
+        """Predicted target for each row, in target units.
+
+        A runtime model (one trained by :func:`~hpcpredict.model.train` on ``runtime_s``) caps each
+        prediction at the row's ``time_limit_s`` (the scheduler ends the job there) and floors it
+        at one second. ``device`` (``"cpu"`` or ``"cuda"``) is where XGBoost runs; default: as loaded.
+        """
+        rows = self.encode(X)
+        pred = get_objective(self.objective).inverse(self._raw(self.booster_, rows, device))
+        return self._bounded(pred, rows)
+
+    def predict_interval(self, X, *, device: str | None = None) -> np.ndarray:
         """p10, p50 and p90 of the target for each row, shape ``(n, 3)``, sorted along each row.
 
-        Raises ``ValueError`` when the model was fitted with ``intervals=False``.
+        Capped like :meth:`predict`. Raises ``ValueError`` when the model was fitted with
+        ``intervals=False`` (see :attr:`has_intervals`).
         """
         check_is_fitted(self, "booster_")
         if self.interval_booster_ is None:
             raise ValueError("this RuntimeModel was fitted without intervals; use intervals=True")
-        raw = self.interval_booster_.predict(self._dmatrix(X))
-        return interval_values(raw, self.interval_transform_, self.interval_calibration_)
+        rows = self.encode(X)
+        values = interval_values(self._raw(self.interval_booster_, rows, device), self.interval_transform_, self.interval_calibration_)
+        return self._bounded(values, rows)
 
-    def _dmatrix(self, X) -> xgb.DMatrix:
-        return xgb.DMatrix(self._validate_X(X, fitting=False), enable_categorical=True, missing=np.nan)
+    def contributions(self, X, *, device: str | None = None, interactions: bool = False) -> np.ndarray:
+        """Exact TreeSHAP values of the rows (XGBoost ``pred_contribs``), bias in the last column;
+        with ``interactions``, ``pred_interactions`` (rows x (features+1) x (features+1))."""
+        rows = self.encode(X)
+        kind = {"pred_interactions": True} if interactions else {"pred_contribs": True}
+        return self._raw(self.booster_, rows, device, **kind)
+
+    def margin(self, X, *, device: str | None = None) -> np.ndarray:
+        """The trees' raw output for the rows (log space for a log-target objective)."""
+        return self._raw(self.booster_, self.encode(X), device, output_margin=True)
+
+    def dmatrix(self, X) -> xgb.DMatrix:
+        """The rows as an ``xgboost.DMatrix`` with the model's feature names and types."""
+        types = ["c" if self.feature_kinds_[n] == "categorical" else "float" for n in self._names]
+        return xgb.DMatrix(self.encode(X).matrix, feature_names=self._names, feature_types=types, enable_categorical=True, missing=np.nan)
+
+    @property
+    def has_intervals(self) -> bool:
+        """Whether the model predicts p10/p50/p90 (fitted with ``intervals=True``)."""
+        return getattr(self, "interval_booster_", None) is not None
+
+    def _raw(self, booster: xgb.Booster, rows: EncodedRows, device: str | None, **kind) -> np.ndarray:
+        """One place where XGBoost is asked: ``inplace_predict`` on the float32 matrix (no DMatrix,
+        ~0.2 ms for one row), a DMatrix for SHAP and margins, a copy of the booster for another device."""
+        if device is not None and check_device(device) != "cpu":
+            booster = booster.copy()
+            booster.set_param({"device": device})
+        if kind or device not in (None, "cpu"):
+            return booster.predict(self.dmatrix(rows), **kind)
+        return booster.inplace_predict(rows.matrix)
+
+    def _bounded(self, pred: np.ndarray, rows: EncodedRows) -> np.ndarray:
+        return cap_at_limit(pred, rows.limit) if self.target == "runtime_s" else pred
+
+    def _category_codes(self) -> dict[str, dict[str, int]]:
+        return self._codes
+
+    def for_serving(self, *, device: str = "cpu") -> RuntimeModel:
+        """A copy whose boosters predict with one thread on ``device``: concurrent one-row calls
+        slowed to 11–27 ms with two threads each, against ~0.2 ms with one (DESIGN, measured)."""
+        copy = copy_module.copy(self)
+        for name in ("booster_", "interval_booster_"):
+            booster = getattr(self, name)
+            if booster is not None:
+                booster = booster.copy()
+                booster.set_param({"nthread": 1, "device": check_device(device)})
+                setattr(copy, name, booster)
+        return copy
+
+    # ------------------------------------------------------- the fitted model
+    @property
+    def target(self) -> str | None:
+        """The column predicted (from the manifest); None for a model fitted without :func:`train`."""
+        manifest = getattr(self, "manifest_", None)
+        return None if manifest is None else manifest.target
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Feature names, in the model's column order."""
+        check_is_fitted(self, "booster_")
+        return list(self._names)
+
+    @property
+    def families(self) -> dict[str, str]:
+        """Feature → family (``"table"`` for a model fitted without feature specs)."""
+        manifest = getattr(self, "manifest_", None)
+        return manifest.families if manifest is not None else {n: "table" for n in self.feature_names}
+
+    @property
+    def horizon(self) -> str:
+        """The horizon of the model's features (``"table"`` for a bring-your-own table)."""
+        manifest = getattr(self, "manifest_", None)
+        return manifest.horizon if manifest is not None else "table"
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``model.ubj`` + ``manifest.json`` (+ ``intervals.ubj``) to the folder ``path`` atomically.
+
+        A model fitted directly (not by :func:`~hpcpredict.model.train`) gets a manifest describing
+        the estimator alone: target ``"y"``, horizon ``"table"``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, tempfile
+        >>> X = pd.DataFrame({"nodes": np.arange(100.0), "queue": ["a", "b"] * 50})
+        >>> model = RuntimeModel(n_estimators=5, early_stopping_rounds=None).fit(X, 1 + X["nodes"])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     back = RuntimeModel.load(model.save(tmp + "/m"))
+        ...     bool(np.allclose(back.predict(X), model.predict(X))), back.manifest_.n_trees
+        (True, 5)
+        """
+        from .describe import describe_fit
+        from .persist import write_parts
+
+        check_is_fitted(self, "booster_")
+        manifest = getattr(self, "manifest_", None) or describe_fit(self)
+        self.manifest_ = write_parts(path, manifest, self.booster_, self.interval_booster_)
+        self.path_ = Path(path)
+        return self.path_
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RuntimeModel:
+        """The fitted model saved at ``path``, after checking its manifest and model files.
+
+        Raises
+        ------
+        InputFileError, BundleMismatchError
+            One line naming the file and the problem (see :func:`hpcpredict.model.persist.load_parts`).
+        """
+        from .persist import load_parts
+
+        manifest, booster, intervals = load_parts(path)
+        known = cls().get_params()
+        model = cls(**{k: v for k, v in manifest.hyperparameters.items() if k in known})
+        model.booster_, model.interval_booster_, model.manifest_, model.path_ = booster, intervals, manifest, Path(path)
+        model._names = manifest.feature_names
+        model.feature_names_in_ = np.asarray(model._names, dtype=object)
+        model.n_features_in_ = len(model._names)
+        model.feature_kinds_ = {f.name: f.kind for f in manifest.features}
+        model.categories_ = {name: list(cats) for name, cats in manifest.categories.items()}
+        model._codes = _codes_of(model.categories_)
+        model.best_iteration_ = manifest.n_trees - 1
+        model.interval_transform_ = manifest.interval_transform
+        model.interval_calibration_ = manifest.interval_calibration
+        return model
+
+    def probe(self) -> np.ndarray:
+        """Predict one all-missing row with each booster and check the shapes (a loaded model works)."""
+        from .persist import nan_row
+
+        row = EncodedRows(nan_row(len(self._names)))
+        main = np.asarray(self._raw(self.booster_, row, None)).reshape(-1)
+        if main.shape != (1,) or not np.all(np.isfinite(main)):
+            raise ValueError(f"the model answered {main.tolist()} for one row, expected one finite number")
+        if self.interval_booster_ is not None and np.asarray(self._raw(self.interval_booster_, row, None)).size != len(INTERVAL_QUANTILES):
+            raise ValueError("the intervals model does not answer three quantiles per row")
+        return main
 
     # ------------------------------------------------------------- encoding
     def _validate_X(self, X, *, fitting: bool) -> pd.DataFrame:
@@ -396,6 +576,11 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         tags.input_tags.categorical = True
         tags.input_tags.string = True
         return tags
+
+
+def _codes_of(categories: dict[str, list[str]]) -> dict[str, dict[str, int]]:
+    """Category → code (its position in the training categories), per categorical feature."""
+    return {name: {c: i for i, c in enumerate(cats)} for name, cats in categories.items()}
 
 
 def _kind(col: pd.Series) -> str:

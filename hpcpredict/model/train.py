@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
 from collections.abc import Sequence
-from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
 from .._outputs import check_output
-from .._version import __version__
 from ..errors import HpcPredictError, InputFileError, ParameterError
-from ..scale import check_device
-from .bundle import Bundle, load_bundle, save_bundle, to_frame
-from .estimator import INTERVAL_QUANTILES, RuntimeModel, interval_values
+from .describe import describe_fit
+from .estimator import RuntimeModel, cap_at_limit
 from .objectives import DEFAULT_OBJECTIVE, get_objective
 
 __all__ = [
@@ -30,8 +25,6 @@ __all__ = [
     "known_by",
     "load_training_table",
     "only_apps",
-    "predict_interval",
-    "predict_runtime",
     "temporal_split",
     "train",
     "valid_target",
@@ -138,7 +131,7 @@ def train(
     seed: int = 0,
     params: dict | None = None,
     dask=None,
-) -> Bundle:
+) -> RuntimeModel:
     """Train a :class:`RuntimeModel` on the earliest jobs and write the bundle to ``output``.
 
     The latest ``test_fraction`` of jobs (by ``time``) is held out for :func:`hpcpredict.evaluate`;
@@ -186,8 +179,9 @@ def train(
 
     Returns
     -------
-    Bundle
-        The trained model as loaded back from ``output``.
+    RuntimeModel
+        The fitted model, saved to ``output``; its ``manifest_`` records the estimator's effective
+        parameters and the trees it kept.
 
     Examples
     --------
@@ -222,36 +216,24 @@ def train(
 
         with client_for(dask) as client:
             model.fit(X, fit_rows[target].to_numpy(float), client=client, **fit)
-    n_valid = int(len(fit_rows) * model.validation_fraction) if early_stopping_rounds else 0
-    manifest = {
-        "hpcpredict_version": __version__,
-        "versions": {"xgboost": xgb.__version__, "pandas": pd.__version__, "numpy": np.__version__, "python": platform.python_version()},
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "target": target,
-        "objective": obj.name,
-        "xgb_objective": obj.xgb_objective,
-        "target_transform": obj.transform,
-        "horizon": table.attrs.get("horizon", "submit"),
-        "time_column": time_col,
-        "app_column": app_col,
-        "apps": list(apps) if apps else None,
-        "table_source": source,
-        "features": [{**f, "dtype": "category" if f["kind"] == "categorical" else "float32"} for f in specs],
-        "categories": model.categories_,
-        "training_window": {"start": fit_rows[time_col].min(), "end": fit_rows[time_col].max()},
-        "test_boundary": boundary,
-        "test_fraction": test_fraction,
-        "rows": {"train": len(fit_rows) - n_valid, "validation": n_valid, "test": len(test_idx), "not_finished_at_boundary": len(train_idx) - len(fit_rows)},
-        "estimator": model.get_params(),
-        "dask": None if dask is None else (dask if isinstance(dask, str) else "client"),
-        "intervals": list(INTERVAL_QUANTILES) if intervals else None,
-        "interval_transform": model.interval_transform_,
-        "interval_calibration": model.interval_calibration_,
-        "data_hash": _data_hash(usable, target, time_col),
-    }
-    manifest["params"] = {**model._params(obj), "n_estimators": n_estimators, "best_iteration": model.best_iteration_, "early_stopping_rounds": early_stopping_rounds}
-    save_bundle(model.booster_, manifest, output, interval_booster=model.interval_booster_)
-    return load_bundle(output)
+    model.manifest_ = describe_fit(
+        model,
+        target=target,
+        specs=specs,
+        horizon=table.attrs.get("horizon", "submit"),
+        time_column=time_col,
+        app_column=app_col,
+        apps=list(apps) if apps else None,
+        table_source=source,
+        training_window={"start": fit_rows[time_col].min(), "end": fit_rows[time_col].max()},
+        test_boundary=boundary,
+        test_fraction=test_fraction,
+        rows={"test": len(test_idx), "not_finished_at_boundary": len(train_idx) - len(fit_rows)},
+        dask=None if dask is None else (dask if isinstance(dask, str) else "client"),
+        data_hash=_data_hash(usable, target, time_col),
+    )
+    model.save(output)
+    return model
 
 
 def build_model(params: dict) -> RuntimeModel:
@@ -301,48 +283,6 @@ def cap_runtime(pred: np.ndarray, table: pd.DataFrame, target: str) -> np.ndarra
         return np.asarray(pred, float)
     limit = pd.to_numeric(table["time_limit_s"], errors="coerce").to_numpy(float) if "time_limit_s" in table.columns else None
     return cap_at_limit(pred, limit)
-
-
-def cap_at_limit(pred: np.ndarray, limit: np.ndarray | None) -> np.ndarray:
-    """:func:`cap_runtime` on arrays: ``pred`` (n,) or (n, k) against ``limit`` (n,), NaN = no limit."""
-    pred = np.asarray(pred, float)
-    if limit is not None:
-        limit = np.asarray(limit, float).reshape((-1,) + (1,) * (pred.ndim - 1))
-        pred = np.where(np.isfinite(limit) & (limit > 0), np.minimum(pred, limit), pred)
-    return np.maximum(pred, 1.0)
-
-
-def predict_runtime(bundle: Bundle, table: pd.DataFrame, *, device: str = "cpu") -> np.ndarray:
-    """Predict the target for each row of a feature table, in target units.
-
-    Runtime predictions are capped at the job's requested time limit (the scheduler ends a job
-    there) and floored at one second. ``device`` (``"cpu"`` or ``"cuda"``) is where XGBoost runs.
-    """
-    dmatrix = _matrix(bundle.manifest, table)
-    pred = get_objective(bundle.manifest["objective"]).inverse(_on_device(bundle.booster, device).predict(dmatrix))
-    return cap_runtime(pred, table, bundle.manifest["target"])
-
-
-def predict_interval(bundle: Bundle, table: pd.DataFrame, *, device: str = "cpu") -> np.ndarray | None:
-    """p10/p50/p90 for each row (shape ``(n, 3)``), or None when the bundle has no interval model."""
-    if bundle.interval_booster is None:
-        return None
-    raw = _on_device(bundle.interval_booster, device).predict(_matrix(bundle.manifest, table))
-    values = interval_values(raw, bundle.manifest.get("interval_transform", "log1p"), bundle.manifest.get("interval_calibration"))
-    return cap_runtime(values, table, bundle.manifest["target"])
-
-
-def _on_device(booster: xgb.Booster, device: str) -> xgb.Booster:
-    """``booster`` itself on the CPU; a copy set to ``device`` otherwise (the bundle's stays as loaded)."""
-    if check_device(device) == "cpu":
-        return booster
-    booster = booster.copy()
-    booster.set_param({"device": device})
-    return booster
-
-
-def _matrix(manifest: dict, table: pd.DataFrame, label: np.ndarray | None = None) -> xgb.DMatrix:
-    return xgb.DMatrix(to_frame(manifest, table), label=label, enable_categorical=True, missing=np.nan)
 
 
 def _data_hash(table: pd.DataFrame, target: str, time: str) -> str:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..errors import HpcPredictError
 from ..features import build_features
-from ..model import Bundle, load_bundle, predict_runtime
+from ..model import RuntimeModel
 from ..schema import conform_jobs
 from .formats import read_queue
 from .reasons import top_reasons
@@ -18,7 +18,7 @@ from .state import as_of, latest_time
 __all__ = ["predict_queued", "queued_features"]
 
 
-def queued_features(bundle: Bundle, pending: pd.DataFrame, jobs: pd.DataFrame | None = None, samples=None, at=None) -> tuple[pd.DataFrame, pd.Timestamp]:
+def queued_features(bundle: RuntimeModel, pending: pd.DataFrame, jobs: pd.DataFrame | None = None, samples=None, at=None) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Feature rows of the pending jobs, built by the offline feature code from the state at ``at``.
 
     Returns the rows (in the order of ``pending``) and the moment used.
@@ -44,7 +44,7 @@ def queued_features(bundle: Bundle, pending: pd.DataFrame, jobs: pd.DataFrame | 
 
 
 def predict_queued(
-    model: Bundle | str | os.PathLike[str],
+    model: RuntimeModel | str | os.PathLike[str],
     pending: pd.DataFrame | str | os.PathLike[str],
     jobs: pd.DataFrame | str | os.PathLike[str] | None = None,
     samples=None,
@@ -56,8 +56,8 @@ def predict_queued(
 
     Parameters
     ----------
-    model : Bundle or path
-        A trained bundle (its horizon should be ``submit``).
+    model : RuntimeModel or path
+        A trained model (its horizon should be ``submit``).
     pending : DataFrame or path
         The queue: canonical rows or a file :func:`read_queue` reads.
     jobs : DataFrame or path, optional
@@ -79,11 +79,11 @@ def predict_queued(
     """
     from ..features.build import _read_table
 
-    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     pending_df = pending if isinstance(pending, pd.DataFrame) else read_queue(pending)
     jobs_df = jobs if jobs is None or isinstance(jobs, pd.DataFrame) else _read_table(jobs)
     rows, at = queued_features(bundle, pending_df, jobs_df, samples, at)
-    p50 = predict_runtime(bundle, rows) if len(rows) else np.empty(0)
+    p50 = bundle.predict(rows) if len(rows) else np.empty(0)
     out = pd.DataFrame(
         {
             "job_id": rows["job_id"].astype(str),
@@ -101,9 +101,9 @@ def predict_queued(
     return out
 
 
-def _intervals(bundle: Bundle, rows: pd.DataFrame) -> dict[str, np.ndarray]:
-    """p10/p90 columns when the bundle carries an interval model (``train(..., intervals=True)``)."""
-    from ..model import predict_interval
-
-    bounds = predict_interval(bundle, rows)
-    return {} if bounds is None else {"predicted_p10_s": bounds[:, 0], "predicted_p90_s": bounds[:, -1]}
+def _intervals(bundle: RuntimeModel, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """p10/p90 columns when the model has intervals (``train(..., intervals=True)``)."""
+    if not bundle.has_intervals or not len(rows):
+        return {}
+    bounds = bundle.predict_interval(rows)
+    return {"predicted_p10_s": bounds[:, 0], "predicted_p90_s": bounds[:, -1]}

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..evaluate import score
 from ..evaluate.baselines import baseline_predictions
-from ..model import Bundle, load_bundle, predict_runtime
+from ..model import RuntimeModel
 from ..progress import progress
 from .predict import queued_features
 
@@ -23,7 +23,7 @@ __all__ = ["replay"]
 
 
 def replay(
-    model: Bundle | str | os.PathLike[str],
+    model: RuntimeModel | str | os.PathLike[str],
     jobs: pd.DataFrame | str | os.PathLike[str],
     *,
     samples=None,
@@ -33,8 +33,8 @@ def replay(
 
     Parameters
     ----------
-    model : Bundle or path
-        A trained bundle; jobs submitted from its test boundary on are replayed.
+    model : RuntimeModel or path
+        A trained model; jobs submitted from its test boundary on are replayed.
     jobs : DataFrame or path
         The jobs table the model's features were built from.
     samples : optional
@@ -52,9 +52,9 @@ def replay(
     from ..features.build import _read_table
     from ..model.train import valid_target
 
-    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     table = jobs if isinstance(jobs, pd.DataFrame) else _read_table(jobs)
-    boundary = pd.Timestamp(bundle.manifest["test_boundary"])
+    boundary = pd.Timestamp(bundle.manifest_.test_boundary)
     held_out = table.loc[(table["submit_time"] >= boundary) & valid_target(table, "runtime_s")].sort_values("submit_time", kind="stable")
     if n is not None and n < len(held_out):
         held_out = held_out.iloc[np.linspace(0, len(held_out) - 1, n).round().astype(int)]
@@ -68,12 +68,12 @@ def replay(
     replayed = pd.concat(rows, ignore_index=True)
     replayed.attrs = rows[0].attrs if rows else {}
     actual = held_out["runtime_s"].to_numpy(float)
-    online = predict_runtime(bundle, replayed)
+    online = bundle.predict(replayed)
     from ..features import build_features
 
     full = build_features(table, samples, horizon=bundle.horizon).set_index("job_id").loc[held_out["job_id"]].reset_index()
     full.attrs = replayed.attrs
-    offline = predict_runtime(bundle, full)
+    offline = bundle.predict(full)
     predictions = {"replay": online, "offline": offline, **baseline_predictions(replayed)}
     return {
         "rows": int(len(held_out)),

@@ -18,7 +18,7 @@ import pandas as pd
 from .._atomic import atomic_path
 from .._outputs import check_output
 from .._version import __version__
-from ..model import Bundle, check_table, load_bundle, predict_runtime
+from ..model import RuntimeModel, check_table
 from ._page import figure, number, page, raw, section, table
 
 __all__ = ["report"]
@@ -40,7 +40,7 @@ _PREDICTOR_TEXT = {
 
 
 def report(
-    model: Bundle | str | os.PathLike[str],
+    model: RuntimeModel | str | os.PathLike[str],
     features: pd.DataFrame | str | os.PathLike[str],
     output: str | os.PathLike[str],
     *,
@@ -55,7 +55,7 @@ def report(
 
     Parameters
     ----------
-    model : Bundle or path
+    model : RuntimeModel or path
         A trained bundle.
     features : DataFrame or path
         The feature table (its held-out later jobs are evaluated and explained).
@@ -84,7 +84,7 @@ def report(
     from ..features import read_features
 
     check_output(output, folder=False, inputs=[model, features])
-    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     table_ = features if isinstance(features, pd.DataFrame) else read_features(features)
     check_table(bundle, table_)
     evaluation = evaluate(bundle, table_)
@@ -105,21 +105,21 @@ def report(
     return output
 
 
-def _example_rows(bundle: Bundle, rows: pd.DataFrame, n: int) -> list[int]:
+def _example_rows(bundle: RuntimeModel, rows: pd.DataFrame, n: int) -> list[int]:
     """The job predicted longest and one near the median prediction: a slow case and a typical one."""
     if not len(rows) or n <= 0:
         return []
-    pred = predict_runtime(bundle, rows)
+    pred = bundle.predict(rows)
     order = np.argsort(pred, kind="stable")
     picks = [int(order[-1]), int(order[len(order) // 2])]
     return list(dict.fromkeys(picks))[:n]
 
 
-def _body(bundle: Bundle, evaluation: dict, result: dict, folder: Path, jobs: list) -> str:
-    manifest = bundle.manifest
+def _body(bundle: RuntimeModel, evaluation: dict, result: dict, folder: Path, jobs: list) -> str:
+    manifest = bundle.manifest_
     plots = result.get("plots", {})
-    rows = manifest.get("rows", {})
-    window = manifest.get("training_window", {})
+    rows = manifest.rows
+    window = manifest.training_window
     intro = (
         "<h1>What drives job runtime here, and how well can it be predicted?</h1>"
         f"<p class=\"lead\">A model (gradient-boosted trees, XGBoost) learned to predict the runtime of a job "
@@ -141,7 +141,7 @@ def _body(bundle: Bundle, evaluation: dict, result: dict, folder: Path, jobs: li
             _crosscheck(result),
             _jobs(jobs, result),
             _glossary(manifest),
-            f"<footer>hpcpredict {html.escape(__version__)} · model {html.escape(str(bundle.path or ''))} · "
+            f"<footer>hpcpredict {html.escape(__version__)} · model {html.escape(str(bundle.path_ or ''))} · "
             f"written {datetime.now(timezone.utc).isoformat(timespec='seconds')}</footer>",
         ]
     )
@@ -314,6 +314,6 @@ def _jobs(jobs: list, result: dict) -> str:
     return section("Example jobs", *parts, anchor="jobs")
 
 
-def _glossary(manifest: dict) -> str:
-    rows = [[f["name"], f["family"], raw(html.escape(f.get("description", "")))] for f in manifest["features"]]
+def _glossary(manifest) -> str:
+    rows = [[f.name, f.family, raw(html.escape(f.description))] for f in manifest.features]
     return section("What the features mean", table(["feature", "family", "description"], rows, text_columns=3), anchor="glossary")

@@ -86,14 +86,13 @@ def _with_app(jobs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _model(workload: Workload, predictor: str) -> Prediction:
-    from .. import load_bundle
     from ..features import build_features
-    from ..model import predict_runtime
+    from ..model import RuntimeModel
 
-    bundle = load_bundle(predictor.split(":", 1)[1])
+    bundle = RuntimeModel.load(predictor.split(":", 1)[1])
     table = build_features(workload.jobs, None, horizon=bundle.horizon)
-    runtime = predict_runtime(bundle, table)
-    window = bundle.manifest.get("training_window") or {}
+    runtime = bundle.predict(table)
+    window = bundle.manifest_.training_window
     end = pd.Timestamp(window["end"]) if window.get("end") is not None else None
     if end is not None:
         end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")

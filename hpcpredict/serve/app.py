@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .._version import __version__
 from ..errors import HpcPredictError
-from ..model import load_bundle
+from ..model import RuntimeModel
+from ..model.persist import probe_in_child, verify_files
 from .online import OnlinePredictor
 
 __all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "PendingJob", "PredictRequest", "create_app"]
@@ -116,7 +117,7 @@ def create_app(
         Where XGBoost predicts (see :class:`OnlinePredictor`); a reload keeps it.
     """
     jobs_df = pd.read_parquet(jobs) if jobs is not None else None
-    state = {"predictor": OnlinePredictor(load_bundle(model), jobs_df, samples, device=device), "model": str(model), "loaded": datetime.now(timezone.utc)}
+    state = {"predictor": OnlinePredictor(RuntimeModel.load(model), jobs_df, samples, device=device), "model": str(model), "loaded": datetime.now(timezone.utc)}
     reload_lock = asyncio.Lock()
     app = FastAPI(title="hpcpredict", version=__version__, description="Runtime predictions for jobs waiting in the queue.")
 
@@ -172,10 +173,18 @@ def create_app(
         path = (request.model if request and request.model else None) or state["model"]
         async with reload_lock:
             try:
-                predictor = await asyncio.to_thread(lambda: OnlinePredictor(load_bundle(Path(path)), jobs_df, samples, device=device))
+                predictor = await asyncio.to_thread(_load_predictor, Path(path), jobs_df, samples, device)
             except HpcPredictError as exc:
                 raise HTTPException(status_code=400, detail=str(exc)) from None
             state.update(predictor=predictor, model=str(path), loaded=datetime.now(timezone.utc))
         return {"status": "reloaded", "model": str(path)}
 
     return app
+
+
+def _load_predictor(path: Path, jobs_df, samples, device: str) -> OnlinePredictor:
+    """A predictor for the bundle at ``path``, loaded here only after a child process loaded and ran
+    it: XGBoost's loader can crash on a tampered model file, and that must not take the service down."""
+    verify_files(path)  # missing files, an edited manifest: refused at once, without a process
+    probe_in_child(path)
+    return OnlinePredictor(RuntimeModel.load(path), jobs_df, samples, device=device)

@@ -14,14 +14,11 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
 from ..features.calendar import calendar_arrays
 from ..features.history import history_features
 from ..features.request import request_arrays
-from ..model import Bundle, get_objective
-from ..model.estimator import interval_values
-from ..model.train import cap_at_limit
+from ..model import EncodedRows, RuntimeModel
 from ..queue.reasons import reasons_from_contributions
 from ..queue.state import as_of, latest_time
 from ..scale import check_device
@@ -37,8 +34,8 @@ class OnlinePredictor:
 
     Parameters
     ----------
-    bundle : Bundle
-        The model.
+    model : RuntimeModel
+        The fitted model; its one encoding and prediction are used, on a one-thread copy.
     jobs : DataFrame, optional
         Jobs table giving history and system state; only what was known at ``at`` is used.
     samples : optional
@@ -49,30 +46,22 @@ class OnlinePredictor:
         Where XGBoost predicts (one-job latency is lowest on the CPU; a GPU pays for batches).
     """
 
-    def __init__(self, bundle: Bundle, jobs: pd.DataFrame | None = None, samples=None, at=None, *, device: str = "cpu") -> None:
-        self.bundle = bundle
+    def __init__(self, model: RuntimeModel, jobs: pd.DataFrame | None = None, samples=None, at=None, *, device: str = "cpu") -> None:
         self.device = check_device(device)
-        self.booster = bundle.booster.copy()
-        self.booster.set_param({"nthread": 1, "device": device})  # concurrent one-row calls slow down with more threads
-        self.interval_booster = bundle.interval_booster.copy() if bundle.interval_booster is not None else None
-        if self.interval_booster is not None:
-            self.interval_booster.set_param({"nthread": 1, "device": device})
-        self.objective = get_objective(bundle.manifest["objective"])
-        self.names = bundle.feature_names
-        self.categories = {name: {c: i for i, c in enumerate(cats)} for name, cats in bundle.manifest.get("categories", {}).items()}
+        self.model = model.for_serving(device=self.device)
+        self.names = model.feature_names
         jobs = conform_jobs(jobs) if jobs is not None else None
         if at is None:
             at = latest_time(jobs) if jobs is not None and len(jobs) else pd.Timestamp.now(tz="UTC")
         self.at = pd.Timestamp(at)
         self.known = as_of(jobs, self.at) if jobs is not None else conform_jobs(pd.DataFrame({"job_id": pd.Series(dtype=str)}))
-        self._types = ["c" if f["kind"] == "categorical" else "float" for f in bundle.manifest["features"]]
         self._history = self._prepare_history()
         self._system = self._prepare_system(samples)
 
     @property
     def families(self) -> dict[str, str]:
         """Feature → family of the model."""
-        return self.bundle.families
+        return self.model.families
 
     def _probe(self, key: str) -> pd.DataFrame:
         values = self.known[key].dropna().astype(str).unique()
@@ -101,15 +90,16 @@ class OnlinePredictor:
         from ..queue.predict import queued_features
 
         probe = pd.DataFrame({"job_id": ["__probe"], "submit_time": [self.at]})
-        rows, _ = queued_features(self.bundle, probe, self.known, samples, self.at)
+        rows, _ = queued_features(self.model, probe, self.known, samples, self.at)
         return {name: float(pd.to_numeric(rows.iloc[0][name], errors="coerce")) for name in shared}
 
-    def matrix(self, jobs: list[dict]) -> np.ndarray:
-        """The model's float32 input for pending jobs given as dicts of canonical fields.
+    def matrix(self, jobs: list[dict]) -> EncodedRows:
+        """The model's input for pending jobs given as dicts of canonical fields.
 
-        Built with the same array functions as the offline features, without a DataFrame: the
-        per-request cost stays in microseconds. Categories are coded as in training; unseen ones
-        are missing. A job without ``submit_time`` is taken as submitted at the snapshot.
+        The columns come from the same array functions as the offline features, without a
+        DataFrame, and go through the model's one encoding (:meth:`RuntimeModel.encode`): the
+        per-request cost stays in microseconds. A job without ``submit_time`` is taken as
+        submitted at the snapshot.
         """
         n = len(jobs)
         get = lambda key: np.array([_float(j.get(key)) for j in jobs], dtype=float)  # noqa: E731
@@ -122,30 +112,21 @@ class OnlinePredictor:
                 if name.endswith("_count_prior"):
                     values = np.where(rows == -1, 0.0, values)  # a user with no finished job yet
                 columns[name] = values
-        X = np.empty((n, len(self.names)), dtype=np.float32)
-        for i, f in enumerate(self.bundle.manifest["features"]):
-            name = f["name"]
-            if f["kind"] == "categorical":
-                codes = self.categories[name]
-                X[:, i] = [codes.get(str(j.get(name)), np.nan) if j.get(name) is not None else np.nan for j in jobs]
-            elif name in columns:
-                X[:, i] = columns[name]
-            else:
-                X[:, i] = self._system.get(name, np.nan)
-        return X
+        kinds = self.model.feature_kinds_
+        for name in self.names:
+            if name not in columns:
+                columns[name] = [j.get(name) for j in jobs] if kinds[name] == "categorical" else np.full(n, self._system.get(name, np.nan))
+        return self.model.encode(columns)
 
     def predict(self, jobs: list[dict] | pd.DataFrame, *, reasons: int = 3) -> list[dict]:
         """Predictions for pending jobs: ``job_id``, ``predicted_runtime_s``,
         ``predicted_end_if_started_now`` and ``reasons`` (the largest contributions, in words)."""
         if isinstance(jobs, pd.DataFrame):
             jobs = [{k: (None if _missing(v) else v) for k, v in row.items()} for row in jobs.to_dict(orient="records")]
-        X = self.matrix(jobs)
-        runtime = self.bundle.manifest["target"] == "runtime_s"
-        limit = np.array([_float(j.get("time_limit_s")) for j in jobs]) if runtime else None
-        pred = self.objective.inverse(self.booster.inplace_predict(X))
-        pred = cap_at_limit(pred, limit) if runtime else pred
-        bounds = self._intervals(X, limit)
-        words = self._reasons(X, reasons) if reasons else [[] for _ in jobs]
+        rows = self.matrix(jobs)
+        pred = self.model.predict(rows)
+        bounds = self.model.predict_interval(rows) if self.model.has_intervals else None
+        words = self._reasons(rows, reasons) if reasons else [[] for _ in jobs]
         now = datetime.now(timezone.utc).replace(microsecond=0)
         out = []
         for i, (job, p, w) in enumerate(zip(jobs, pred, words)):
@@ -156,24 +137,14 @@ class OnlinePredictor:
             out.append(answer)
         return out
 
-    def _intervals(self, X: np.ndarray, limit: np.ndarray | None) -> np.ndarray | None:
-        """p10/p50/p90 from the bundle's interval model, as :func:`~hpcpredict.model.predict_interval`."""
-        if self.interval_booster is None:
-            return None
-        raw = self.interval_booster.inplace_predict(X)
-        manifest = self.bundle.manifest
-        values = interval_values(raw, manifest.get("interval_transform", "log1p"), manifest.get("interval_calibration"))
-        return cap_at_limit(values, limit) if limit is not None else values
-
-    def _reasons(self, X: np.ndarray, k: int) -> list[list[str]]:
-        dmatrix = xgb.DMatrix(X, feature_names=self.names, feature_types=self._types, enable_categorical=True, nthread=1)
-        contribs = self.booster.predict(dmatrix, pred_contribs=True)[:, :-1]
-        shown = X.astype(object)
-        for i, f in enumerate(self.bundle.manifest["features"]):
-            if f["kind"] == "categorical":  # codes back to the category a user typed
-                labels = self.bundle.manifest["categories"][f["name"]]
-                shown[:, i] = [labels[int(c)] if c == c else np.nan for c in X[:, i]]
-        return reasons_from_contributions(self.bundle, contribs, shown, k=k)
+    def _reasons(self, rows: EncodedRows, k: int) -> list[list[str]]:
+        contribs = self.model.contributions(rows)[:, :-1]
+        shown = rows.matrix.astype(object)
+        for i, name in enumerate(self.names):
+            labels = self.model.categories_.get(name)
+            if labels is not None:  # codes back to the category a user typed
+                shown[:, i] = [labels[int(c)] if c == c else np.nan for c in rows.matrix[:, i]]
+        return reasons_from_contributions(self.model, contribs, shown, k=k)
 
 
 def _missing(value) -> bool:
