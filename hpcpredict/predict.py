@@ -96,5 +96,5 @@ def _with_start_times(bundle, queue, jobs, samples, at, nodes, output) -> pd.Dat
     out = queue_start_times(bundle, out, pending.reset_index(drop=True), jobs_df, nodes=nodes, at=at_used)
     out.attrs["at"] = at_used
     if output is not None:
-        write_parquet(out, output, metadata={"table": "queue_predictions", "model": str(bundle.path), "at": str(at_used)})
+        write_parquet(out, output, metadata={"table": "queue_predictions", "model": str(bundle.path_), "at": str(at_used)})
     return out

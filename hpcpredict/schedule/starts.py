@@ -79,7 +79,7 @@ def queue_start_times(model, predictions: pd.DataFrame, pending: pd.DataFrame, j
 
     Parameters
     ----------
-    model : Bundle
+    model : RuntimeModel
         The model that made ``predictions``.
     predictions : DataFrame
         ``predict_queued`` output (``job_id``, ``predicted_runtime_s``, ``time_limit_s``).
