@@ -21,6 +21,7 @@ def serve(
     max_batch: int = typer.Option(DEFAULT_MAX_BATCH, "--max-batch", help="Most jobs in one request."),
     max_body_bytes: int = typer.Option(DEFAULT_MAX_BODY_BYTES, "--max-body-bytes", help="Largest request body."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (where XGBoost predicts)."),
+    nodes: int | None = typer.Option(None, "--nodes", help="Machine size: requests may then ask for expected start times (\"start\": true)."),
 ) -> None:
     """Serve predictions over HTTP: POST /predict, GET /health, POST /admin/reload (OpenAPI at /docs)."""
-    run_service(model, jobs=jobs, host=host, port=port, token_file=token_file, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device)
+    run_service(model, jobs=jobs, host=host, port=port, token_file=token_file, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device, nodes=nodes)

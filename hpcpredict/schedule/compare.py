@@ -52,7 +52,8 @@ def compare_predictors(
         figures cover only jobs submitted after its training window: the same jobs for every
         predictor), ``results`` (one :func:`summarize_run` dict per predictor) and ``recorded``
         (the trace's own waits over the same jobs, when it has start times); with ``starts``,
-        ``start_times`` (per predictor, and ``limit`` as ``squeue --start`` would plan).
+        ``start_times`` (per predictor, and ``limit`` as ``squeue --start`` would plan; absent
+        when the trace recorded no start times).
 
     Examples
     --------
@@ -83,18 +84,18 @@ def compare_predictors(
         "unit": workload.unit,
         "machine_source": workload.machine_source,
         "set_aside": workload.set_aside,
+        "default_limit_jobs": workload.default_limit_jobs,
         "policy": policy,
         "measured_from": str(workload.origin + pd.Timedelta(seconds=measured_from)) if measured_from is not None else None,
         "measured_jobs": int(measured.sum()),
         "results": results,
         "recorded": _recorded(workload, measured),
     }
-    if starts:
+    if starts and out["recorded"] is not None:
         from .start_accuracy import evaluate_start_predictions
 
         named = {p.name: p.runtime_s for p in predictions}
-        if "limit" not in named and np.isfinite(workload.limit_s).all():
-            named = {"limit": workload.limit_s, **named}
+        named = {"limit": workload.limit_s, **named}  # always beside squeue --start's planner
         out["start_times"] = evaluate_start_predictions(workload, named, samples=starts, measured=measured)
     if plot is not None:
         from .plots import plot_schedule_comparison

@@ -35,8 +35,8 @@ class Workload:
     jobs : DataFrame
         The kept rows of the jobs table, in submission order (the predictors read it).
     submit_s, runtime_s, limit_s, size : ndarray
-        Per job: submit time, runtime as run (cut at the limit: jobs are killed there), time limit
-        (``inf`` where unknown), resources requested (nodes or processors).
+        Per job: submit time, runtime as run (cut at the limit: jobs are killed there), time limit,
+        resources requested (nodes or processors).
     machine_size : int
         Resources of the machine, in the same unit as ``size``.
     unit : str
@@ -47,6 +47,9 @@ class Workload:
         The moment ``submit_s == 0`` stands for.
     set_aside : dict
         Reason → number of jobs left out of the replay.
+    default_limit_jobs : int
+        Jobs without a time limit: they get the site's default, the largest limit in the trace
+        (the longest runtime when no job has a limit), so they can be planned and killed.
     """
 
     jobs: pd.DataFrame
@@ -59,6 +62,7 @@ class Workload:
     machine_source: str
     origin: pd.Timestamp
     set_aside: dict[str, int] = field(default_factory=dict)
+    default_limit_jobs: int = 0
 
     def __len__(self) -> int:
         return len(self.submit_s)
@@ -155,11 +159,15 @@ def workload_from_jobs(
     ns = submit[keep].to_numpy(dtype="datetime64[ns]")[order].astype("int64")
     origin_ns = int(ns[0]) if len(ns) else 0
     limit = pd.to_numeric(kept["time_limit_s"], errors="coerce").to_numpy(float) if "time_limit_s" in kept.columns else np.full(len(kept), np.nan)
-    limit = np.where(np.isfinite(limit) & (limit > 0), limit, np.inf)
+    known = np.isfinite(limit) & (limit > 0)
+    runtime = runtime[keep][order]
+    # A job without a limit runs under the site's default: the largest limit seen, else the longest job.
+    default = float(limit[known].max()) if known.any() else float(np.nanmax(runtime, initial=1.0))
+    limit = np.where(known, limit, max(default, 1.0))
     return Workload(
         jobs=kept,
         submit_s=(ns - origin_ns) / 1e9,
-        runtime_s=np.minimum(runtime[keep][order], limit),
+        runtime_s=np.minimum(runtime, limit),
         limit_s=limit,
         size=size[keep][order].astype(np.int64),
         machine_size=int(machine),
@@ -167,6 +175,7 @@ def workload_from_jobs(
         machine_source=source,
         origin=pd.Timestamp(origin_ns, tz="UTC"),
         set_aside=set_aside,
+        default_limit_jobs=int((~known).sum()),
     )
 
 

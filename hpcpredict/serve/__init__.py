@@ -20,6 +20,7 @@ def serve(
     max_batch: int = DEFAULT_MAX_BATCH,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     device: str = "cpu",
+    nodes: int | None = None,
 ) -> None:
     """Serve ``model`` over HTTP until interrupted (see :func:`create_app`)."""
     import uvicorn
@@ -34,5 +35,5 @@ def serve(
             raise InputFileError(token_file, f"cannot read the token file ({exc.strerror})") from None
         if not token:
             raise InputFileError(token_file, "the token file is empty")
-    app = create_app(model, jobs=jobs, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device)
+    app = create_app(model, jobs=jobs, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device, nodes=nodes)
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -66,6 +66,7 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     jobs: list[PendingJob] = Field(min_length=1)
+    start: bool = Field(False, description="Also each job's expected start, planned behind the snapshot's running and pending jobs (needs serve --nodes).")
 
 
 class Prediction(BaseModel):
@@ -74,6 +75,7 @@ class Prediction(BaseModel):
     predicted_p10_s: float | None = None
     predicted_p90_s: float | None = None
     predicted_end_if_started_now: datetime
+    expected_start: datetime | None = None
     reasons: list[str]
 
 
@@ -98,6 +100,7 @@ def create_app(
     max_batch: int = DEFAULT_MAX_BATCH,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     device: str = "cpu",
+    nodes: int | None = None,
 ) -> FastAPI:
     """Build the ASGI application serving ``model``.
 
@@ -115,9 +118,14 @@ def create_app(
         Largest number of jobs in one request, and largest request body.
     device : {"cpu", "cuda"}
         Where XGBoost predicts (see :class:`OnlinePredictor`); a reload keeps it.
+    nodes : int, optional
+        Machine size: requests may then ask for expected start times (``"start": true``),
+        planned behind the snapshot's running and pending jobs
+        (:class:`hpcpredict.schedule.snapshot.SnapshotPlanner`).
     """
     jobs_df = pd.read_parquet(jobs) if jobs is not None else None
-    state = {"predictor": OnlinePredictor(RuntimeModel.load(model), jobs_df, samples, device=device), "model": str(model), "loaded": datetime.now(timezone.utc)}
+    first = OnlinePredictor(RuntimeModel.load(model), jobs_df, samples, device=device)
+    state = {"predictor": first, "planner": _planner(first, nodes), "model": str(model), "loaded": datetime.now(timezone.utc)}
     reload_lock = asyncio.Lock()
     app = FastAPI(title="hpcpredict", version=__version__, description="Runtime predictions for jobs waiting in the queue.")
 
@@ -158,7 +166,9 @@ def create_app(
     async def predict(request: PredictRequest) -> dict:
         if len(request.jobs) > max_batch:
             raise HTTPException(status_code=413, detail=f"at most {max_batch} jobs per request, got {len(request.jobs)}")
-        predictor = state["predictor"]  # one reference: a reload mid-request does not affect it
+        predictor, planner = state["predictor"], state["planner"]  # a reload mid-request does not affect them
+        if request.start and planner is None:
+            raise HTTPException(status_code=400, detail="start times need the service started with --nodes (the machine size)")
         jobs = [job.model_dump() for job in request.jobs]
         try:
             # A few jobs take about a millisecond: answer on the event loop rather than pay for a
@@ -166,6 +176,9 @@ def create_app(
             out = predictor.predict(jobs) if len(jobs) <= 16 else await asyncio.to_thread(predictor.predict, jobs)
         except HpcPredictError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
+        if request.start:
+            for answer, start in zip(out, planner.expected_starts(jobs, [a["predicted_runtime_s"] for a in out])):
+                answer["expected_start"] = start.to_pydatetime()
         return {"model": state["model"], "predictions": out}
 
     @app.post("/admin/reload", dependencies=[Depends(authorised)])
@@ -176,10 +189,20 @@ def create_app(
                 predictor = await asyncio.to_thread(_load_predictor, Path(path), jobs_df, samples, device)
             except HpcPredictError as exc:
                 raise HTTPException(status_code=400, detail=str(exc)) from None
-            state.update(predictor=predictor, model=str(path), loaded=datetime.now(timezone.utc))
+            planner = await asyncio.to_thread(_planner, predictor, nodes)
+            state.update(predictor=predictor, planner=planner, model=str(path), loaded=datetime.now(timezone.utc))
         return {"status": "reloaded", "model": str(path)}
 
     return app
+
+
+def _planner(predictor: OnlinePredictor, nodes: int | None):
+    """Start-time planning over the predictor's snapshot, when the machine size is known."""
+    if nodes is None:
+        return None
+    from ..schedule.snapshot import SnapshotPlanner
+
+    return SnapshotPlanner(predictor, nodes)
 
 
 def _load_predictor(path: Path, jobs_df, samples, device: str) -> OnlinePredictor:
