@@ -31,7 +31,10 @@ def test_every_swf_log_there_is_listed_here():
 @pytest.mark.parametrize("name, jobs", sorted(SWF_LOGS.items()))
 def test_swf_row_counts_match_the_readmes(name, jobs):
     result = read_swf(REAL / name)
-    assert result.counts == {"lines_read": jobs, "jobs": jobs, "quarantined": 0, "duplicates_merged": 0}
+    # Two wagap jobs have a run time of about -1.36e9 s (end before start): the plausibility
+    # rules quarantine them (checked by hand at lines 4186 and 4200).
+    implausible = {"cerit-sc-wagap-2013/wagap-2013.swf": 2}.get(name, 0)
+    assert result.counts == {"lines_read": jobs, "jobs": jobs - implausible, "quarantined": implausible, "duplicates_merged": 0}
 
 
 def test_swf_spot_checks():

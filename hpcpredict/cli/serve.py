@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..serve import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES
+from ..serve import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, ServiceLimits
 from ..serve import serve as run_service
 from ._common import handle_errors
 
@@ -21,7 +21,14 @@ def serve(
     max_batch: int = typer.Option(DEFAULT_MAX_BATCH, "--max-batch", help="Most jobs in one request."),
     max_body_bytes: int = typer.Option(DEFAULT_MAX_BODY_BYTES, "--max-body-bytes", help="Largest request body."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (where XGBoost predicts)."),
+    read_timeout_s: float = typer.Option(ServiceLimits.read_timeout_s, "--read-timeout-s", help="Most seconds to receive a request's head, and again its body."),
+    keep_alive_s: int = typer.Option(ServiceLimits.keep_alive_s, "--keep-alive-s", help="Seconds an idle keep-alive connection stays open."),
+    max_connections: int = typer.Option(ServiceLimits.max_connections, "--max-connections", help="Connections served at once (more get 503 at once)."),
     nodes: int | None = typer.Option(None, "--nodes", help="Machine size: requests may then ask for expected start times (\"start\": true)."),
 ) -> None:
-    """Serve predictions over HTTP: POST /predict, GET /health, POST /admin/reload (OpenAPI at /docs)."""
-    run_service(model, jobs=jobs, host=host, port=port, token_file=token_file, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device, nodes=nodes)
+    """Serve predictions over HTTP: POST /predict, GET /health, POST /admin/reload (OpenAPI at /docs).
+
+    /admin/reload is off unless --token-file is given.
+    """
+    limits = ServiceLimits(read_timeout_s=read_timeout_s, keep_alive_s=keep_alive_s, max_connections=max_connections)
+    run_service(model, jobs=jobs, host=host, port=port, token_file=token_file, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device, limits=limits, nodes=nodes)

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..errors import InputFileError
+from ._text import READ_ERRORS, cr_only
 from ._slurm_values import TEXT
 
 __all__ = ["Header", "RawLines", "TextChunk", "iter_chunks", "open_binary", "read_header"]
@@ -56,9 +57,31 @@ def open_binary(path: Path):
     try:
         with open(path, "rb") as probe:
             magic = probe.read(2)
-        return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
-    except OSError as exc:
-        raise InputFileError(path, f"cannot read ({exc.strerror or exc})") from None
+        fh = gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+        if cr_only(fh.peek(1 << 16)[: 1 << 16]):
+            return io.BufferedReader(_CarriageReturnsAsNewlines(fh), 1 << 20)
+        return fh
+    except READ_ERRORS as exc:
+        raise InputFileError(path, f"cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+class _CarriageReturnsAsNewlines(io.RawIOBase):
+    """A file whose lines end in CR alone, read as if they ended in LF."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.inner.read(len(buffer)).replace(b"\r", b"\n")
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
 
 
 def _split_header(text: str) -> tuple[list[str], str, bool]:
@@ -82,11 +105,13 @@ def read_header(path: Path, *, required: tuple[str, ...], what: str, columns=Non
         try:
             for lineno, raw in enumerate(fh, start=1):
                 text = raw.decode("utf-8").rstrip("\r\n")
+                if lineno == 1:
+                    text = text.removeprefix("\ufeff")  # a byte order mark is not part of the first name
                 if text.strip():
                     break
             else:
                 raise InputFileError(path, f"empty file: expected a {what} header line")
-        except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, OSError):
+        except (UnicodeDecodeError, *READ_ERRORS):
             raise InputFileError(path, "not a text file (undecodable or truncated data)", line=lineno or 1) from None
     names, delimiter, trailing = _split_header(text)
     lowered = {n.lower() for n in names}
@@ -142,7 +167,7 @@ def iter_chunks(path: Path, header: Header, *, chunk_lines: int) -> Iterator[Tex
                 if len(good) >= chunk_lines:
                     yield _make_chunk(path, header, good, numbers, bad, n_read, n_bytes)
                     good, numbers, bad, n_read, n_bytes = [], [], [], 0, 0
-        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+        except READ_ERRORS as exc:
             raise InputFileError(path, f"truncated or unreadable compressed data ({exc})", line=lineno + 1) from None
         if good or bad or n_read:
             yield _make_chunk(path, header, good, numbers, bad, n_read, n_bytes)
@@ -259,7 +284,7 @@ def _iter_pipe_chunks(path: Path, header: Header, *, chunk_lines: int) -> Iterat
                     block += b"\n"
                 yield _pipe_chunk(path, header, block, lineno)
                 lineno += len(lines)
-        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+        except READ_ERRORS as exc:
             raise InputFileError(path, f"truncated or unreadable compressed data ({exc})", line=lineno + 1) from None
 
 

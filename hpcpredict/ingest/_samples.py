@@ -22,6 +22,7 @@ from .result import new_run_id, quarantine_path
 __all__ = ["SamplesResult", "counters_to_rates", "default_max_gap_s", "derive_metrics", "parse_numbers", "write_day", "write_samples", "merge_samplers"]
 
 _UINT = r"^\d+$"
+_UINT64_MAX = str(2**64 - 1)
 _FLOAT = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(nan|inf)$"
 
 
@@ -70,9 +71,12 @@ def parse_numbers(strings: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """
     s = strings.astype("string").str.strip()
     is_uint = s.str.fullmatch(_UINT).fillna(False).to_numpy(bool)
-    if is_uint.all():
+    # 2**64 and beyond is no LDMS counter: the line is bad, not the whole file.
+    digits = s.str.lstrip("0").str.len().fillna(0).to_numpy()
+    too_big = is_uint & ((digits > 20) | ((digits == 20) & (s.str.lstrip("0") > _UINT64_MAX).fillna(False).to_numpy(bool)))
+    if is_uint.all() and not too_big.any():
         return s.to_numpy(dtype=object).astype(np.uint64), np.zeros(len(s), bool)
-    is_float = is_uint | s.str.fullmatch(_FLOAT, case=False).fillna(False).to_numpy(bool)
+    is_float = (is_uint & ~too_big) | (~is_uint & s.str.fullmatch(_FLOAT, case=False).fillna(False).to_numpy(bool))
     values = pd.to_numeric(s.where(is_float), errors="coerce").to_numpy(dtype="float64")
     return values, ~is_float
 

@@ -15,7 +15,9 @@ import pandas as pd
 __all__ = [
     "TEXT",
     "as_text",
+    "epoch_times",
     "extract",
+    "in_ns_range",
     "numbers",
     "parse_durations",
     "parse_memory",
@@ -93,6 +95,41 @@ def numbers(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, dtype="float64")
 
 
+#: Epoch seconds that nanosecond timestamps can hold (1678 .. 2262), with a day of margin.
+_NS_MIN_S, _NS_MAX_S = -9.2e9, 9.2e9
+
+
+def epoch_times(seconds) -> tuple[pd.Series, np.ndarray]:
+    """Epoch seconds (floats, NaN = missing) to UTC times, and the mask of values no timestamp
+    holds (past 2262, before 1678, infinite): those are missing in the times, for the caller to
+    quarantine.
+
+    Examples
+    --------
+    >>> t, bad = epoch_times([0.0, 99999999999.0, float("inf"), float("nan")])
+    >>> [str(x) for x in t], bad.tolist()
+    (['1970-01-01 00:00:00+00:00', 'NaT', 'NaT', 'NaT'], [False, True, True, False])
+    """
+    values = np.asarray(seconds, dtype="float64")
+    bad = ~np.isnan(values) & ~((values > _NS_MIN_S) & (values < _NS_MAX_S))
+    safe = np.where(bad, np.nan, values)
+    index = seconds.index if isinstance(seconds, pd.Series) else None
+    times = pd.to_datetime(pd.Series(safe, index=index), unit="s", utc=True).astype("datetime64[ns, UTC]")
+    return times, bad
+
+
+def in_ns_range(parsed: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parsed times (any unit) as nanosecond times, and the mask of those out of its range."""
+    lo, hi = pd.Timestamp(int(_NS_MIN_S), unit="s"), pd.Timestamp(int(_NS_MAX_S), unit="s")
+    naive = parsed.dt.tz_convert(None) if isinstance(parsed.dtype, pd.DatetimeTZDtype) else parsed
+    bad = ((naive <= lo) | (naive >= hi)).fillna(False).to_numpy(bool)
+    kept = parsed.where(~bad)
+    unit_ns = "datetime64[ns, UTC]" if isinstance(parsed.dtype, pd.DatetimeTZDtype) else "datetime64[ns]"
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        unit_ns = pd.DatetimeTZDtype("ns", parsed.dt.tz)
+    return kept.astype(unit_ns), bad
+
+
 def _missing(values: pd.Series) -> pd.Series:
     return values.isna() | values.str.strip().str.lower().isin(MISSING_WORDS)
 
@@ -113,17 +150,35 @@ def parse_times(values: pd.Series, *, tz: str = "UTC") -> tuple[pd.Series, pd.Se
     missing = _missing(values)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     epoch = values.str.fullmatch(r"\d{1,11}").fillna(False) & ~missing
-    if epoch.any():
-        out[epoch] = pd.to_datetime(values[epoch].astype("int64"), unit="s", utc=True)
-    iso = ~missing & ~epoch
     bad = pd.Series(False, index=values.index)
-    if iso.any():
-        parsed = pd.to_datetime(values[iso], format="ISO8601", errors="coerce")
+    if epoch.any():
+        out[epoch], beyond = epoch_times(values[epoch].astype("float64"))
+        bad[epoch] = beyond
+    iso = ~missing & ~epoch
+    # Times with their own offset are absolute; the others are wall-clock times in ``tz``. Parsed
+    # apart: pandas refuses a column that mixes the two.
+    offset = values.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).fillna(False)
+    for part, aware in ((iso & ~offset, False), (iso & offset, True)):
+        if not part.any():
+            continue
+        try:
+            parsed = pd.to_datetime(values[part], format="ISO8601", errors="coerce", utc=aware)
+        except ValueError:  # e.g. "2023-01-01T00:00:00+99:00"
+            parsed = pd.Series([_one_time(v) for v in values[part]], index=values[part].index, dtype="datetime64[ns, UTC]")
+        parsed, beyond = in_ns_range(parsed)  # a year such as 9999 parses, but no timestamp holds it
         if parsed.dt.tz is None:
             parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        out[iso] = parsed.dt.tz_convert("UTC")
-        bad[iso] = parsed.isna()
+        out[part] = parsed.dt.tz_convert("UTC")
+        bad[part] = parsed.isna().to_numpy() | beyond
     return out, bad
+
+
+def _one_time(text: str):
+    try:
+        value = pd.Timestamp(text)
+        return value.tz_convert("UTC") if value.tzinfo is not None else pd.NaT
+    except (ValueError, OverflowError):
+        return pd.NaT
 
 
 def parse_durations(values: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -26,8 +26,9 @@ import pandas as pd
 
 from ..errors import InputFileError
 from ..scale import client_for
+from ..schema import plausibility
 from ._samples import SamplesResult, counters_to_rates, derive_metrics, merge_samplers, parse_numbers, write_samples
-from ._text import iter_lines
+from ._text import READ_ERRORS, iter_lines
 from .metrics import MetricInfo, describe_metric
 from .result import Quarantine
 
@@ -216,8 +217,11 @@ def _read_fast(path: Path, header: list[str] | None, *, round_s: float) -> tuple
 
     with open(path, "rb") as probe:
         gz = probe.read(2) == b"\x1f\x8b"
-    with (gzip.open(path, "rt") if gz else open(path, encoding="utf-8", errors="replace")) as text:
-        first = text.readline().rstrip("\r\n")
+    try:
+        with (gzip.open(path, "rt", errors="replace") if gz else open(path, encoding="utf-8", errors="replace")) as text:
+            first = text.readline().rstrip("\r\n")
+    except READ_ERRORS:
+        return None  # the slow path names the file and the line
     in_file = first.startswith("#")
     fields = [h.lstrip("#").strip() for h in (_header_fields(first) if in_file else header or [])]
     if not fields or "Time" not in fields or "ProducerName" not in fields or len(set(fields)) != len(fields):
@@ -236,12 +240,15 @@ def _read_fast(path: Path, header: list[str] | None, *, round_s: float) -> tuple
         return None
     if table.num_rows == 0 or table["Time"].null_count or table["ProducerName"].null_count:
         return None
+    lo, hi = _time_window()
+    time_s = table["Time"].to_numpy()
+    if not ((time_s >= lo) & (time_s < hi)).all():  # inf, or a date such as 5138: the slow path quarantines it
+        return None
     if any(table[m].null_count or not (pa.types.is_integer(table[m].type) or pa.types.is_floating(table[m].type)) for m in metric_names):
         return None
     host = table["ProducerName"].to_pandas().str.strip()
     if host.eq("").any():
         return None
-    time_s = table["Time"].to_numpy()
     good = pd.DataFrame({"timestamp": pd.to_datetime(np.round(time_s / round_s) * round_s, unit="s", utc=True), "component": host.to_numpy(object)})
     for m in metric_names:
         col = table[m].to_numpy()
@@ -276,6 +283,9 @@ def _read_file(path: Path, header: list[str] | None, q: Quarantine, *, round_s: 
     fields = [h.lstrip("#").strip() for h in header]
     if "Time" not in fields or not ({"ProducerName", "component_id", "CompId"} & set(fields)):
         raise InputFileError(path, f"not an LDMS store_csv header (want '#Time,Time_usec,ProducerName,...'; got {header[:4]})", line=1)
+    twice = sorted({f for f in fields if fields.count(f) > 1})
+    if twice:
+        raise InputFileError(path, f"the header names {twice[0]!r} twice: which column is which is unknown", line=1)
     metric_names = [h for h in fields if h not in {f.lstrip("#") for f in _FIXED}]
     n = len(texts)
     empty = pd.DataFrame({"timestamp": pd.Series(dtype="datetime64[ns, UTC]"), "component": pd.Series(dtype=object)})
@@ -292,6 +302,9 @@ def _read_file(path: Path, header: list[str] | None, q: Quarantine, *, round_s: 
     if len(split):
         time_s = pd.to_numeric(split["Time"].str.strip(), errors="coerce")
         _flag(bad_reason, time_s.isna(), "field 'Time' is not a number")
+        lo, hi = _time_window()
+        rules = plausibility()
+        _flag(bad_reason, ~((time_s >= lo) & (time_s < hi)), f"field 'Time' is outside {rules.earliest:%Y-%m-%d} .. {rules.latest:%Y-%m-%d}")
         host_col = "ProducerName" if "ProducerName" in fields else ("component_id" if "component_id" in fields else "CompId")
         host = split[host_col].str.strip()
         _flag(bad_reason, host.eq("") | host.isna(), f"field {host_col!r} is empty")
@@ -316,6 +329,12 @@ def _read_file(path: Path, header: list[str] | None, q: Quarantine, *, round_s: 
     for m in metric_names:
         good[m] = parse_numbers(rows[m])[0]
     return good, n
+
+
+def _time_window() -> tuple[float, float]:
+    """The plausible sample times (:func:`~hpcpredict.schema.plausibility`) as epoch seconds."""
+    rules = plausibility()
+    return rules.earliest.timestamp(), rules.latest.timestamp()
 
 
 def _flag(reasons: pd.Series, mask: pd.Series, reason: str) -> None:

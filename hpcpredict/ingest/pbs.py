@@ -20,12 +20,13 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputFileError
-from ..schema import conform_jobs
-from ._slurm_values import parse_durations, parse_memory, snake_case
-from ._text import iter_lines
+from ..schema import conform_jobs, implausible, plausibility
+from ._slurm_values import epoch_times, parse_durations, parse_memory, snake_case
+from ._text import check_timezone, iter_lines
 from .result import IngestResult, Quarantine
 
 __all__ = ["read_pbs"]
@@ -82,6 +83,7 @@ def read_pbs(
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    check_timezone(tz)
     quarantine = Quarantine()
     jobs: dict[tuple[str, str], dict] = {}
     lines_read = records = 0
@@ -97,7 +99,7 @@ def read_pbs(
             reason = None if match else "not a PBS accounting record 'MM/DD/YYYY HH:MM:SS;TYPE;ID;key=value ...'"
             if match:
                 stamp, kind, job, message = match.groups()
-                reason = _merge(jobs, stamp, kind.upper(), job.strip(), message, tz)
+                reason = _merge(jobs, stamp, kind.upper(), job.strip(), message, tz, where=(path, lineno, line))
             if reason is not None:
                 if strict:
                     raise InputFileError(path, reason, line=lineno)
@@ -108,17 +110,30 @@ def read_pbs(
             records += 1
         if n_good == 0 and first_bad is not None:
             raise InputFileError(path, f"not a PBS accounting log: {first_bad[1]}", line=first_bad[0])
-    frame = _to_jobs(list(jobs.values()))
+    rows = list(jobs.values())
+    frame = _to_jobs(rows)
+    merged = records - len(frame)
+    # A job whose records parse but break a plausibility rule is quarantined (its last record's
+    # line) with the rule as reason; its other records stay counted as merged into it.
+    reasons = implausible(frame) if len(frame) else pd.Series(dtype=object)
+    bad = reasons.notna().to_numpy()
+    if bad.any():
+        if strict:
+            i = int(np.flatnonzero(bad)[0])
+            raise InputFileError(rows[i]["_where"][0], reasons.iloc[i], line=rows[i]["_where"][1])
+        for i in np.flatnonzero(bad):
+            quarantine.add(*rows[i]["_where"], reasons.iloc[i])
+        frame = frame[~bad]
     return IngestResult(
         jobs=conform_jobs(frame),
         quarantine=quarantine.to_frame(),
         lines_read=lines_read,
-        duplicates_merged=records - len(frame),
+        duplicates_merged=merged,
         metadata={"format": "pbs"},
     )
 
 
-def _merge(jobs, stamp: str, kind: str, job: str, message: str, tz: str) -> str | None:
+def _merge(jobs, stamp: str, kind: str, job: str, message: str, tz: str, *, where: tuple) -> str | None:
     if not job:
         return "empty job id"
     try:
@@ -126,20 +141,26 @@ def _merge(jobs, stamp: str, kind: str, job: str, message: str, tz: str) -> str 
             tz, ambiguous="NaT", nonexistent="NaT")
     except ValueError as exc:
         return f"bad record time {stamp!r} ({exc})"
+    rules = plausibility()
+    if pd.notna(when) and not rules.earliest <= when < rules.latest:
+        return f"record time {stamp!r} is outside {rules.earliest:%Y-%m-%d} .. {rules.latest:%Y-%m-%d}"
+    when = when.as_unit("ns") if pd.notna(when) else when
     pairs = {key: value.strip('"') for key, value in _PAIR.findall(message)}
     if kind in "SE" and not pairs:
         return f"{kind} record without key=value pairs"
     for key in ("qtime", "etime", "start", "end", "ctime"):
-        if key in pairs and not pairs[key].lstrip("-").isdigit():
-            return f"field {key!r}: not epoch seconds: {pairs[key]!r}"
-    if "Exit_status" in pairs and not pairs["Exit_status"].lstrip("-").isdigit():
-        return f"field 'Exit_status': not an integer: {pairs['Exit_status']!r}"
+        if key in pairs and not (pairs[key].lstrip("-").isdigit() and len(pairs[key]) <= 11 and abs(int(pairs[key])) < 9_200_000_000):
+            return f"field {key!r}: not epoch seconds (1678 .. 2262): {pairs[key][:40]!r}"
+    for key in ("Exit_status", "Resource_List.nodect", "Resource_List.ncpus"):
+        if key in pairs and not (pairs[key].lstrip("-").isdigit() and len(pairs[key]) <= 15):
+            return f"field {key!r}: not an integer: {pairs[key][:40]!r}"
     number, _, server = job.partition(".")
     key = (server, number)
     row = jobs.setdefault(key, {"job_id": number, "cluster": server or pd.NA, "_kinds": ""})
     row["_kinds"] += kind
     row.update(pairs)
     row[f"_time_{kind}"] = when
+    row["_where"] = where
     return None
 
 
@@ -187,7 +208,7 @@ def _to_jobs(rows: list[dict]) -> pd.DataFrame:
     for key, col in _KNOWN.items():
         values = text(key)
         if col.endswith("_time"):
-            out[col] = pd.to_datetime(pd.to_numeric(values, errors="coerce"), unit="s", utc=True)
+            out[col] = epoch_times(pd.to_numeric(values, errors="coerce").astype("float64"))[0]  # checked in _merge
         elif col.endswith("_s"):
             out[col] = parse_durations(values)[0]
         elif col.endswith("_bytes"):

@@ -28,9 +28,10 @@ import pandas as pd
 
 from ..errors import InputFileError
 from ..progress import progress
-from ..schema import JOB_COLUMNS, conform_jobs, normalise_state
+from ..schema import JOB_COLUMNS, conform_jobs, implausible, normalise_state
 from ._chunks import Header, RawLines, file_size, iter_chunks, read_header
 from ._slurm_values import TEXT, extract, numbers, parse_durations, parse_memory, parse_times, parse_tres, snake_case
+from ._text import check_timezone
 from .result import RECORD_COLUMNS, IngestResult, StreamStats
 
 __all__ = ["SACCT_FIELDS", "read_sacct", "stream_sacct"]
@@ -140,6 +141,7 @@ def stream_sacct(
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = [Path(p) for p in paths]
+    check_timezone(tz)
     headers = [read_header(p, required=("JobID", "JobIDRaw"), what="sacct dump", columns=columns) for p in paths]
     extras = _extra_columns(headers)
     stats.columns = {**{c: d for c, d in JOB_COLUMNS.items()}, **_DERIVED, **{c: "string" for c in extras}, **RECORD_COLUMNS}
@@ -292,6 +294,7 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
         if col in jobs:
             text = jobs[col].str.strip()
             value = numbers(text)
+            value = value.where(value.abs() < 2.0**53)  # 1e308 is a number, but no count
             out[col] = value.round().astype("Int64")
             fail(value.isna() & (text != "").to_numpy(dtype=bool, na_value=False), col, jobs[col])
     for col in _DURATIONS:
@@ -344,7 +347,10 @@ def _parse_jobs(jobs: pd.DataFrame, *, tz: str, cluster: str | None) -> tuple[pd
     out["het_job_id"] = het["job"].astype("string")
     out["het_job_offset"] = numbers(het["offset"]).astype("Int64")
     out["source"] = pd.Series("sacct", index=jobs.index, dtype="string")
-    return pd.DataFrame(out, index=jobs.index), reasons
+    frame = pd.DataFrame(out, index=jobs.index)
+    # A record that parses but breaks a plausibility rule (end before start, a date in 1900, a
+    # negative count, an unknown state) is quarantined the same way, with the rule as reason.
+    return frame, reasons.fillna(implausible(frame))
 
 
 _SIMPLE_HOSTLIST = re.compile(r"([A-Za-z][\w.-]*?)\[([\d,-]+)\]")

@@ -13,6 +13,7 @@ https://www.cs.huji.ac.il/labs/parallel/workload/swf.html
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -21,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputFileError
-from ..schema import conform_jobs
+from ..schema import conform_jobs, implausible, plausibility
+from ._slurm_values import epoch_times
 from ._text import iter_lines
 from .result import IngestResult, Quarantine
 
@@ -115,6 +117,7 @@ def _read_one(path, quarantine: Quarantine, cluster: str | None, strict: bool) -
     header: dict[str, str] = {}
     rows: list[list[float]] = []
     extras: list[list[float]] = []
+    where: list[tuple[int, str]] = []  # (line number, text) of each parsed row
     n_lines = 0
     first_bad: tuple[int, str] | None = None
     for lineno, line in iter_lines(path):
@@ -134,9 +137,28 @@ def _read_one(path, quarantine: Quarantine, cluster: str | None, strict: bool) -
             quarantine.add(path, lineno, line, reason)
             if first_bad is None:
                 first_bad = (lineno, reason)
+        else:
+            where.append((lineno, line))
     if not rows and first_bad is not None:
         raise InputFileError(path, f"not an SWF trace: {first_bad[1]}", line=first_bad[0])
-    return _to_jobs(rows, extras, header, path, cluster), n_lines, header
+    jobs = _to_jobs(rows, extras, header, path, cluster)
+    # Rows that parse but break a plausibility rule (a time past 2262, end before start, a
+    # negative runtime) are quarantined with the rule as reason.
+    # A trace without a UnixStartTime inside the window counts from (about) 1970: its times are
+    # relative, and the window opens at the epoch for it.
+    rules = plausibility()
+    if float(header.get("UnixStartTime", "0") or 0) < rules.earliest.timestamp():
+        rules = dataclasses.replace(rules, earliest=min(rules.earliest, pd.Timestamp(0, tz="UTC")))
+    reasons = jobs.pop("_time_reason").fillna(implausible(jobs, rules))
+    bad = reasons.notna().to_numpy()
+    if bad.any():
+        if strict:
+            i = int(np.flatnonzero(bad)[0])
+            raise InputFileError(path, reasons.iloc[i], line=where[i][0])
+        for i in np.flatnonzero(bad):
+            quarantine.add(path, where[i][0], where[i][1], reasons.iloc[i])
+        jobs = jobs[~bad].reset_index(drop=True)
+    return jobs, n_lines, header
 
 
 def _parse_line(text: str, rows: list[list[float]], extras: list[list[float]]) -> str | None:
@@ -148,6 +170,9 @@ def _parse_line(text: str, rows: list[list[float]], extras: list[list[float]]) -
         if not _NUMBER.match(value):
             return f"field {name!r} is not a number: {value!r}"
     values = [float(v) for v in fields[: len(SWF_FIELDS)]]
+    for name, value, text in zip(SWF_FIELDS, values, fields):
+        if not abs(value) < 1e15:  # 400 digits parse, to infinity: no field of a job holds that
+            return f"field {name!r} is out of range: {text[:20]}{'...' if len(text) > 20 else ''}"
     if values[0] < 0:
         return f"field 'job_number' must be >= 0, got {fields[0]!r}"
     rows.append(values)
@@ -158,11 +183,16 @@ def _parse_line(text: str, rows: list[list[float]], extras: list[list[float]]) -
 def _to_jobs(rows, extras, header: dict, path, cluster: str | None) -> pd.DataFrame:
     raw = pd.DataFrame(np.array(rows, dtype=float).reshape(-1, len(SWF_FIELDS)), columns=list(SWF_FIELDS))
     raw = raw.where(raw != -1)  # -1 means "not known"
-    base = float(header.get("UnixStartTime", "0") or 0)
-    seconds = lambda col: pd.to_datetime(base + raw[col], unit="s", utc=True)  # noqa: E731
-    submit = seconds("submit_time")
-    start = submit + pd.to_timedelta(raw["wait_time"], unit="s")
-    end = start + pd.to_timedelta(raw["run_time"], unit="s")
+    try:
+        base = float(header.get("UnixStartTime", "0") or 0)
+    except ValueError:
+        raise InputFileError(path, f"header 'UnixStartTime' is not epoch seconds: {header['UnixStartTime']!r}") from None
+    submit_s = base + raw["submit_time"]
+    start_s = submit_s + raw["wait_time"]
+    submit, bad_submit = epoch_times(submit_s)
+    start, bad_start = epoch_times(start_s)
+    end, bad_end = epoch_times(start_s + raw["run_time"])
+    beyond = bad_submit | bad_start | bad_end
     req_cpus = raw["requested_processors"]
     as_id = lambda col: raw[col].map(lambda v: pd.NA if np.isnan(v) else str(int(v))).astype("string")  # noqa: E731
     jobs = pd.DataFrame(
@@ -187,6 +217,7 @@ def _to_jobs(rows, extras, header: dict, path, cluster: str | None) -> pd.DataFr
             "cpu_time_s": raw["average_cpu_time"],
             "swf_partition": as_id("partition_number"),
             "swf_status": raw["status"].round().astype("Int64"),
+            "_time_reason": pd.Series(np.where(beyond, "a time lies past what a timestamp holds (2262)", None), dtype=object).where(beyond, pd.NA),
         }
     )
     if _is_alea(extras):

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputFileError, ParameterError
-from ..schema import JOB_COLUMNS, conform_jobs, normalise_state
+from ..schema import JOB_COLUMNS, conform_jobs, implausible, normalise_state
+from ._text import READ_ERRORS, check_timezone
 from ._slurm_values import parse_durations, parse_memory, parse_times, parse_tres, snake_case
 from .result import IngestResult, Quarantine
 
@@ -145,7 +146,7 @@ def _read(path: Path, spec: dict) -> pd.DataFrame:
             frame = pd.read_csv(path, dtype="string", keep_default_na=False, compression="infer",
                                 sep=spec.get("read", {}).get("delimiter", ","))
             frame["_line"] = np.arange(2, len(frame) + 2)  # line 1 is the header
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, *READ_ERRORS) as exc:
         raise InputFileError(path, f"cannot read as {'Parquet' if is_parquet else 'CSV'} ({exc})".replace("\n", " ")) from None
     wanted = {s["from"] if isinstance(s, dict) else s for s in spec["columns"].values()}
     missing = sorted(w for w in wanted if w not in frame.columns)
@@ -161,7 +162,7 @@ def _raw_text(row: pd.Series) -> str:
 def _convert(raw: pd.DataFrame, spec: dict, path: Path) -> tuple[pd.DataFrame, pd.Series]:
     out = pd.DataFrame(index=raw.index)
     reasons = pd.Series(pd.NA, index=raw.index, dtype="object")
-    tz = spec.get("read", {}).get("tz", "UTC")
+    tz = check_timezone(spec.get("read", {}).get("tz", "UTC"))
     used = set()
     for target, rule in spec["columns"].items():
         rule = {"from": rule} if isinstance(rule, str) else dict(rule)
@@ -186,7 +187,8 @@ def _convert(raw: pd.DataFrame, spec: dict, path: Path) -> tuple[pd.DataFrame, p
             name = snake_case(col)
             out[name if name not in out and name not in JOB_COLUMNS else f"src_{name}"] = raw[col]
     out["source"] = f"table:{path.name}"
-    return out, reasons
+    # A row that converts but breaks a plausibility rule is quarantined with the rule as reason.
+    return out, reasons.fillna(implausible(out))
 
 
 def _convert_one(target: str, values: pd.Series, rule: dict, tz: str):
@@ -194,8 +196,8 @@ def _convert_one(target: str, values: pd.Series, rule: dict, tz: str):
     if target.endswith("_time"):
         fmt = rule.get("format", "auto")
         if fmt == "epoch_s" or fmt == "auto":
-            return parse_times(values.str.replace(r"\.0+$", "", regex=True), tz=rule.get("tz", tz))
-        return parse_times(values.str.replace(" ", "T", n=1), tz=rule.get("tz", tz))
+            return parse_times(values.str.replace(r"\.0+$", "", regex=True), tz=check_timezone(rule.get("tz", tz)))
+        return parse_times(values.str.replace(" ", "T", n=1), tz=check_timezone(rule.get("tz", tz)))
     if target == "nodelist":
         hosts = [_hosts(v, rule.get("parse", "hostlist")) for v in values]
         bad = pd.Series([h is None for h in hosts], index=values.index)
@@ -217,6 +219,7 @@ def _convert_one(target: str, values: pd.Series, rule: dict, tz: str):
         if unit == "duration":
             return parse_durations(values)
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        numbers = numbers.where(numbers.abs() < 2.0**53)  # 1e308 and inf are numbers, but no value here
         bad = numbers.isna() & ~empty
         if unit == "wait_status":  # exit code * 256 + signal, as in Slurm's database
             numbers = np.floor(numbers / 256)

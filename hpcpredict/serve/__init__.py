@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 
 from .app import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, create_app
+from .limits import ServiceLimits, server_config
 from .online import OnlinePredictor
 
-__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "OnlinePredictor", "create_app", "serve"]
+__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "OnlinePredictor", "ServiceLimits", "create_app", "serve", "server_config"]
 
 
 def serve(
@@ -20,9 +21,15 @@ def serve(
     max_batch: int = DEFAULT_MAX_BATCH,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     device: str = "cpu",
+    limits: ServiceLimits = ServiceLimits(),
     nodes: int | None = None,
 ) -> None:
-    """Serve ``model`` over HTTP until interrupted (see :func:`create_app`)."""
+    """Serve ``model`` over HTTP until interrupted (see :func:`create_app`).
+
+    ``limits`` sets the read timeout (request head, and again the body), the keep-alive timeout
+    and the connection cap (:class:`ServiceLimits`). Without ``token_file``, ``/predict`` is open
+    and ``/admin/reload`` is off.
+    """
     import uvicorn
 
     from ..errors import InputFileError
@@ -35,5 +42,6 @@ def serve(
             raise InputFileError(token_file, f"cannot read the token file ({exc.strerror})") from None
         if not token:
             raise InputFileError(token_file, "the token file is empty")
-    app = create_app(model, jobs=jobs, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device, nodes=nodes)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    app = create_app(model, jobs=jobs, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes,
+                     read_timeout_s=limits.read_timeout_s, device=device, nodes=nodes)
+    uvicorn.Server(server_config(app, host=host, port=port, limits=limits)).run()

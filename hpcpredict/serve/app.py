@@ -2,22 +2,29 @@
 
 The model is loaded once; a reload builds the new predictor beside the old one and swaps a single
 reference, so requests in flight finish on the model they started with and none is dropped.
-Malformed or out-of-range input gets a 4xx answer with a message, never a 500.
+Malformed or out-of-range input gets a 4xx answer with a message, never a 500: NaN, Infinity,
+numbers past float range and lone surrogates included (the answer never echoes the input, which
+JSON could not always encode). ``/admin/reload`` is off unless a token is set; answers and errors
+name a bundle by its folder name, never by its path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import json
+import logging
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from .._version import __version__
 from ..errors import HpcPredictError
@@ -25,11 +32,26 @@ from ..model import RuntimeModel
 from ..model.persist import probe_in_child, verify_files
 from .online import OnlinePredictor
 
-__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "PendingJob", "PredictRequest", "create_app"]
+__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_READ_TIMEOUT_S", "PendingJob", "PredictRequest", "create_app"]
 
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_MAX_BODY_BYTES = 1_000_000
+DEFAULT_READ_TIMEOUT_S = 10.0
 _EARLIEST, _LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
+_log = logging.getLogger("hpcpredict.serve")
+
+
+def _encodable(value: str) -> str:
+    """Refuse text that UTF-8 cannot carry (a lone surrogate from a ``\\udXXX`` escape)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
+#: Text that can be encoded back into an answer.
+Text = Annotated[str, AfterValidator(_encodable)]
 
 
 class PendingJob(BaseModel):
@@ -37,17 +59,24 @@ class PendingJob(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    job_id: str = Field(min_length=1, max_length=128, description="Scheduler job id.")
-    user: str | None = Field(None, max_length=256)
-    app: str | None = Field(None, max_length=256, description="Application or job name.")
-    account: str | None = Field(None, max_length=256)
-    partition: str | None = Field(None, max_length=256)
-    qos: str | None = Field(None, max_length=256)
+    job_id: Text = Field(min_length=1, max_length=128, description="Scheduler job id.")
+    user: Text | None = Field(None, max_length=256)
+    app: Text | None = Field(None, max_length=256, description="Application or job name.")
+    account: Text | None = Field(None, max_length=256)
+    partition: Text | None = Field(None, max_length=256)
+    qos: Text | None = Field(None, max_length=256)
     submit_time: datetime | None = Field(None, description="Submission time (ISO 8601); default now.")
     time_limit_s: float | None = Field(None, gt=0, le=366 * 86400, description="Requested time limit, seconds.")
     req_nodes: int | None = Field(None, ge=1, le=10_000_000)
     req_cpus: int | None = Field(None, ge=1, le=1_000_000_000)
     req_mem_bytes: float | None = Field(None, ge=0, le=1e18)
+
+    @field_validator("time_limit_s", "req_nodes", "req_cpus", "req_mem_bytes", "submit_time", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value):
+        if isinstance(value, bool):
+            raise ValueError("must be a number or time, not true/false")
+        return value
 
     @field_validator("submit_time")
     @classmethod
@@ -83,7 +112,7 @@ class ReloadRequest(BaseModel):
     """Which bundle to load; default the current one, re-read."""
 
     model_config = ConfigDict(extra="forbid")
-    model: str | None = Field(None, description="New bundle folder; default: the current one, re-read.")
+    model: Text | None = Field(None, max_length=4096, description="New bundle folder; default: the current one, re-read.")
 
 
 class PredictResponse(BaseModel):
@@ -99,6 +128,7 @@ def create_app(
     token: str | None = None,
     max_batch: int = DEFAULT_MAX_BATCH,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
     device: str = "cpu",
     nodes: int | None = None,
 ) -> FastAPI:
@@ -114,8 +144,12 @@ def create_app(
         Node samples, for models with system-state features.
     token : str, optional
         When set, ``/predict`` and ``/admin/reload`` need ``Authorization: Bearer <token>``.
+        Without it ``/admin/reload`` is off (403): nobody may make the service load files.
     max_batch, max_body_bytes : int
         Largest number of jobs in one request, and largest request body.
+    read_timeout_s : float
+        Most seconds to receive a request body (408 after); the request head's deadline is the
+        server's (:func:`~hpcpredict.serve.limits.server_config`).
     device : {"cpu", "cuda"}
         Where XGBoost predicts (see :class:`OnlinePredictor`); a reload keeps it.
     nodes : int, optional
@@ -129,17 +163,27 @@ def create_app(
     reload_lock = asyncio.Lock()
     app = FastAPI(title="hpcpredict", version=__version__, description="Runtime predictions for jobs waiting in the queue.")
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own answer echoes each bad input, and cannot encode NaN or a lone surrogate
+        # (a 500): say where and what, never the value.
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "invalid")), "type": str(e.get("type", ""))} for e in exc.errors()]
+        return _json({"detail": errors}, 422)
+
+    too_large = f"request body larger than {max_body_bytes} bytes"
+
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
-            return JSONResponse({"detail": f"request body larger than {max_body_bytes} bytes"}, status_code=413)
-        if length is None and request.method == "POST":
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > max_body_bytes:
-                    return JSONResponse({"detail": f"request body larger than {max_body_bytes} bytes"}, status_code=413)
+            return _json({"detail": too_large}, 413)
+        if request.method == "POST":
+            try:
+                body = await asyncio.wait_for(_read_body(request, max_body_bytes), read_timeout_s)
+            except asyncio.TimeoutError:
+                return _json({"detail": f"request body not received within {read_timeout_s:g} s"}, 408)
+            if body is None:
+                return _json({"detail": too_large}, 413)
             request._body = body  # the stream is consumed; hand the bytes on
         return await call_next(request)
 
@@ -156,7 +200,7 @@ def create_app(
         return {
             "status": "ok",
             "version": __version__,
-            "model": state["model"],
+            "model": Path(state["model"]).name,
             "loaded": state["loaded"].isoformat(),
             "snapshot": predictor.at.isoformat(),
             "features": len(predictor.names),
@@ -175,23 +219,28 @@ def create_app(
             # thread hop; a large batch goes to a worker thread so /health stays responsive.
             out = predictor.predict(jobs) if len(jobs) <= 16 else await asyncio.to_thread(predictor.predict, jobs)
         except HpcPredictError as exc:
-            raise HTTPException(status_code=400, detail=str(exc)) from None
+            raise HTTPException(status_code=400, detail=_without_paths(str(exc))) from None
         if request.start:
             for answer, start in zip(out, planner.expected_starts(jobs, [a["predicted_runtime_s"] for a in out])):
                 answer["expected_start"] = start.to_pydatetime()
-        return {"model": state["model"], "predictions": out}
+        return {"model": Path(state["model"]).name, "predictions": out}
 
-    @app.post("/admin/reload", dependencies=[Depends(authorised)])
+    def reload_allowed() -> None:
+        if token is None:
+            raise HTTPException(status_code=403, detail="reload is off: start the service with --token-file to allow it")
+
+    @app.post("/admin/reload", dependencies=[Depends(reload_allowed), Depends(authorised)])
     async def reload(request: ReloadRequest | None = None) -> dict:
         path = (request.model if request and request.model else None) or state["model"]
         async with reload_lock:
             try:
                 predictor = await asyncio.to_thread(_load_predictor, Path(path), jobs_df, samples, device)
             except HpcPredictError as exc:
-                raise HTTPException(status_code=400, detail=str(exc)) from None
+                _log.warning("reload of %s refused: %s", path, exc)
+                raise HTTPException(status_code=400, detail=_without_paths(str(exc))) from None
             planner = await asyncio.to_thread(_planner, predictor, nodes)
             state.update(predictor=predictor, planner=planner, model=str(path), loaded=datetime.now(timezone.utc))
-        return {"status": "reloaded", "model": str(path)}
+        return {"status": "reloaded", "model": Path(path).name}
 
     return app
 
@@ -211,3 +260,32 @@ def _load_predictor(path: Path, jobs_df, samples, device: str) -> OnlinePredicto
     verify_files(path)  # missing files, an edited manifest: refused at once, without a process
     probe_in_child(path)
     return OnlinePredictor(RuntimeModel.load(path), jobs_df, samples, device=device)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The whole body, or None once it passes ``limit`` bytes."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return body
+
+
+def _json(document: dict, status: int) -> Response:
+    """A JSON answer that any text can travel in (ASCII escapes, no NaN)."""
+    return Response(json.dumps(document, ensure_ascii=True, allow_nan=False), status_code=status, media_type="application/json")
+
+
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s:'\"]+)+[\\/]?")
+
+
+def _without_paths(message: str) -> str:
+    """``message`` with each file path cut to its last part, so errors reveal no layout.
+
+    Examples
+    --------
+    >>> _without_paths("/srv/models/v2/manifest.json: missing: /srv/models/v2 is not a model bundle")
+    'manifest.json: missing: v2 is not a model bundle'
+    """
+    return _PATH.sub(lambda m: m.group(0).rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1], message)

@@ -107,8 +107,10 @@ class OnlinePredictor:
         columns = {**request_arrays(get("req_nodes"), get("req_cpus"), get("req_mem_bytes"), get("time_limit_s")), **calendar_arrays(submit)}
         for key, (index, table) in self._history.items():
             rows = np.array([index.get(str(j[key]), -1) if j.get(key) is not None else -2 for j in jobs])
+            known = rows >= 0  # without any history the table is empty: nothing to look up
             for c, name in enumerate(table.dtype.names):
-                values = np.where(rows >= 0, table[name][np.maximum(rows, 0)], np.nan)
+                values = np.full(n, np.nan)
+                values[known] = table[name][rows[known]]
                 if name.endswith("_count_prior"):
                     values = np.where(rows == -1, 0.0, values)  # a user with no finished job yet
                 columns[name] = values
