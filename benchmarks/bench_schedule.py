@@ -7,13 +7,15 @@ Usage: python benchmarks/bench_schedule.py [--sizes 10000 28000 100000] [--polic
 2. Synthetic workloads of N jobs drawn from KTH-SP2's rows (size, runtime, limit, user) with
    Poisson arrivals at KTH's mean rate on the same 100-processor machine, so the load stays
    comparable while N grows: replay time (limit predictor) and peak RSS, each in a fresh process.
-Every measurement runs in its own process; peak RSS is that process's ``ru_maxrss``.
+Every measurement runs in its own process; peak RSS is that process's ``ru_maxrss``. CPU seconds
+(user + system) are given beside wall time: on a shared machine they do not grow with the load.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -34,11 +36,13 @@ def end_to_end(predictors: list[str]) -> dict:
     args = [sys.executable, "-m", "hpcpredict", "schedule", str(_trace()), "--json"]
     for p in predictors:
         args += ["--predictor", p]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(args, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"predictors": predictors, "seconds": wall, "peak_rss_mb": peak, "jobs": json.loads(out.stdout)["jobs"]}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {"predictors": predictors, "seconds": wall, "cpu_s": cpu, "peak_rss_mb": after.ru_maxrss / 1024, "jobs": json.loads(out.stdout)["jobs"]}
 
 
 def one_synthetic(n: int, policy: str) -> None:
@@ -62,11 +66,11 @@ def one_synthetic(n: int, policy: str) -> None:
         "req_cpus": kth.size[rows],
     })
     workload = workload_from_jobs(jobs, nodes=kth.machine_size)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     run = replay_schedule(workload, workload.limit_s, policy=policy)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"jobs": n, "policy": policy, "replay_s": seconds, "peak_rss_mb": peak, "mean_wait_s": float(np.mean(run.wait_s))}))
+    print(json.dumps({"jobs": n, "policy": policy, "replay_s": seconds, "cpu_s": cpu, "peak_rss_mb": peak, "mean_wait_s": float(np.mean(run.wait_s))}))
 
 
 def synthetic(n: int, policy: str) -> dict:
@@ -83,16 +87,17 @@ def main() -> None:
     if args.one:
         one_synthetic(args.one, args.policy[0])
         return
-    print("| run | jobs | wall time (s) | peak RSS (MB) |\n|---|---:|---:|---:|")
+    print(f"load average at start: {os.getloadavg()[0]:.1f}\n")
+    print("| run | jobs | wall time (s) | CPU time (s) | peak RSS (MB) |\n|---|---:|---:|---:|---:|")
     for predictors in (["limit"], ["limit", "last2", "alea", "oracle"]):
         r = end_to_end(predictors)
-        print(f"| `hpcpredict schedule` KTH-SP2, {', '.join(predictors)} (EASY) | {r['jobs']:,} | {r['seconds']:.1f} | {r['peak_rss_mb']:,.0f} |", flush=True)
-    print("\n| synthetic jobs | policy | replay (s) | s per 1,000 jobs | peak RSS (MB) | mean wait (h) |\n|---:|---|---:|---:|---:|---:|")
+        print(f"| `hpcpredict schedule` KTH-SP2, {', '.join(predictors)} (EASY) | {r['jobs']:,} | {r['seconds']:.1f} | {r['cpu_s']:.1f} | {r['peak_rss_mb']:,.0f} |", flush=True)
+    print("\n| synthetic jobs | policy | replay wall (s) | replay CPU (s) | CPU s per 1,000 jobs | peak RSS (MB) | mean wait (h) |\n|---:|---|---:|---:|---:|---:|---:|")
     for policy in args.policy:
         for n in args.sizes:
             r = synthetic(n, policy)
-            print(f"| {n:,} | {policy} | {r['replay_s']:.1f} | {1000 * r['replay_s'] / n:.2f} | {r['peak_rss_mb']:,.0f} | {r['mean_wait_s'] / 3600:,.2f} |", flush=True)
-    print(f"\nMachine: {describe_machine()}")
+            print(f"| {n:,} | {policy} | {r['replay_s']:.1f} | {r['cpu_s']:.1f} | {1000 * r['cpu_s'] / n:.2f} | {r['peak_rss_mb']:,.0f} | {r['mean_wait_s'] / 3600:,.2f} |", flush=True)
+    print(f"\nMachine: {describe_machine()}; load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from .engine import replay_schedule
-from .metrics import summarize_run
+from .metrics import bounded_slowdown, summarize_run
 from .predictors import predict_workload
 from .workload import Workload, load_workload
 
@@ -114,5 +114,5 @@ def _recorded(workload: Workload, measured: np.ndarray) -> dict | None:
         return None
     runtime = workload.runtime_s[measured]
     ok = np.isfinite(wait)
-    slowdown = np.maximum((wait[ok] + runtime[ok]) / np.maximum(runtime[ok], 10.0), 1.0)
+    slowdown = bounded_slowdown(wait[ok], runtime[ok])
     return {"jobs": int(ok.sum()), "mean_wait_s": float(np.mean(wait[ok])), "p95_wait_s": float(np.percentile(wait[ok], 95)), "mean_bounded_slowdown": float(np.mean(slowdown))}
