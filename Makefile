@@ -21,7 +21,7 @@ demo: $(STAMP)
 
 # One OpenMP thread per test worker: two workers on two cores, no oversubscription.
 test: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -n 2
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -m "not slow" -n 2 --doctest-modules tests hpcpredict
 
 test-slow: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -m slow -n 2

@@ -31,13 +31,13 @@ ORDER = ["model", "requested_limit", "user_last2", "user_median", "app_median"]
 
 def run(name: str, source: Path, work: Path, objectives: list[str]) -> dict:
     jobs, feats = work / f"{name}.jobs.parquet", work / f"{name}.features.parquet"
-    counts = hp.ingest("swf", [source], jobs)
-    hp.features(jobs, feats, horizon="submit")
+    counts = hp.api.ingest("swf", [source], jobs)
+    hp.api.features(jobs, feats, horizon="submit")
     out = {"trace": name, "source": str(source.relative_to(REPO.parent)), "ingest": counts, "objectives": {}}
     for obj in objectives:
         t0 = time.perf_counter()
         bundle = hp.train(feats, work / f"{name}.{obj}.model", objective=obj)
-        result = hp.evaluate(bundle, feats)
+        result = hp.api.evaluate(bundle, feats)
         result["train_and_evaluate_s"] = time.perf_counter() - t0
         result["trees"] = bundle.manifest_.n_trees
         out["objectives"][obj] = result

@@ -4,7 +4,7 @@ Generates a ``sacct --parsable2`` dump with job steps (batch, extern, numbered),
 hostlist NodeLists, then measures, each in a fresh subprocess (so peak memory is its own):
 
 - ``pandas.read_csv(path, sep="|", engine="pyarrow")``: merely loading the file (the baseline);
-- ``hpcpredict.ingest("sacct", path, out)``: parsing, folding steps, writing Parquet in blocks.
+- ``hpcpredict.api.ingest("sacct", path, out)``: parsing, folding steps, writing Parquet in blocks.
 
 Peak memory is ``ru_maxrss`` of the subprocess; "above imports" subtracts the peak reached after
 the imports, before the call. Run at two sizes to show that the reader's memory does not grow with

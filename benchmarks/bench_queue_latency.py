@@ -50,8 +50,8 @@ def _prepare(workdir: Path) -> tuple[Path, Path]:
     from hpcpredict.datasets import dataset_path
 
     jobs, feats, model = workdir / "jobs.parquet", workdir / "features.parquet", workdir / "model"
-    hp.ingest("swf", [dataset_path("kth-sp2")], jobs)
-    hp.features(jobs, feats, horizon="submit")
+    hp.api.ingest("swf", [dataset_path("kth-sp2")], jobs)
+    hp.api.features(jobs, feats, horizon="submit")
     hp.train(feats, model)
     return model, jobs
 

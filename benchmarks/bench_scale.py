@@ -63,17 +63,17 @@ def _stage(name: str, work: Path, dask: str | None, queue, device: str = "cpu") 
     elif name == "ingest":
         from hpcpredict.ingest import ingest_samples
 
-        counts = hp.ingest("sacct", [work / "sim" / "sacct.txt"], work / f"jobs-{tag}.parquet")
+        counts = hp.api.ingest("sacct", [work / "sim" / "sacct.txt"], work / f"jobs-{tag}.parquet")
         samples = ingest_samples("ldms", [work / "sim" / "ldms"], work / f"samples-{tag}", dask=dask)
         note = f"{samples['records']:,} LDMS records, {counts.get('jobs', '?'):,} jobs"
     elif name == "features":
-        summary = hp.features(work / "jobs-local.parquet", work / f"features-{tag}.parquet", horizon="end", samples=work / "samples-local",
+        summary = hp.api.features(work / "jobs-local.parquet", work / f"features-{tag}.parquet", horizon="end", samples=work / "samples-local",
                               topology=work / "sim" / "topology.csv", dask=dask)
         note = f"{summary['rows']:,} jobs x {len(summary['features'])} features"
     elif name == "train":
         bundle = hp.train(work / "features-local.parquet", work / f"model-{tag}", dask=dask, device=device)
         seconds = time.perf_counter() - t0  # the evaluation below checks the model; it is not timed
-        mae = hp.evaluate(bundle, work / "features-local.parquet")["metrics"]["model"]["mae"]
+        mae = hp.api.evaluate(bundle, work / "features-local.parquet")["metrics"]["model"]["mae"]
         note = f"{bundle.manifest_.n_trees} trees, test MAE {mae:,.0f} s"
     elif name == "shap":
         from hpcpredict.explain import shap_values

@@ -1,62 +1,78 @@
 """hpcpredict: runtime prediction and explanation from longitudinal HPC monitoring data.
 
 The stages are plain functions that read and write files (Parquet tables, JSON metadata, model
-bundles), each also reachable from the ``hpcpredict`` command line:
+folders), each also a command of the ``hpcpredict`` CLI. They are gathered in
+:mod:`hpcpredict.api`; those whose name is not also a subpackage's are here too:
 
 >>> import hpcpredict
->>> hpcpredict.ingest("swf", ["trace.swf"], "jobs.parquet")  # doctest: +SKIP
->>> hpcpredict.features("jobs.parquet", "features.parquet", horizon="submit")  # doctest: +SKIP
->>> hpcpredict.train("features.parquet", "model/")  # doctest: +SKIP
->>> hpcpredict.evaluate("model/", "features.parquet")  # doctest: +SKIP
+>>> from hpcpredict.api import ingest, features, evaluate
+>>> ingest("swf", ["trace.swf"], "jobs.parquet")  # doctest: +SKIP
+>>> features("jobs.parquet", "features.parquet", horizon="submit")  # doctest: +SKIP
+>>> model = hpcpredict.train("features.parquet", "model/")  # doctest: +SKIP
+>>> evaluate(model, "features.parquet")  # doctest: +SKIP
 
-Where a function shares its name with a subpackage (``ingest``, ``features``, ``evaluate``,
-``explain``, ``report``, ``simulate``), the attribute is the function; import helpers from the subpackage
-explicitly (``from hpcpredict.ingest import quarantine_path``).
+``hpcpredict.features``, ``.ingest``, ``.evaluate``, ``.explain``, ``.report`` and ``.simulate``
+are subpackages (``import hpcpredict.features`` gives the module); calling one as a function still
+works but is deprecated. Names are imported on first use, so ``import hpcpredict`` is quick.
+
+>>> import hpcpredict.features, hpcpredict.ingest
+>>> type(hpcpredict.features).__name__, callable(hpcpredict.ingest.read_swf)
+('_VerbModule', True)
 """
 
+from __future__ import annotations
+
+import importlib
+import warnings
+
 from ._version import __version__
-from .demo import demo
 from .errors import BundleMismatchError, HpcPredictError, InputFileError, ParameterError
-from .evaluate import evaluate
-from .explain import explain, shap_values
-from .explain.job import explain_job
-from .features import build_features, features
-from .ingest import ingest, ingest_samples, read_ldms, read_pbs, read_sacct, read_samples, read_swf, read_table, read_topology
-from .model import RuntimeModel, load_bundle, load_model, train
-from .predict import predict
-from .queue import predict_queued, read_queue
-from .report import report
-from .simulate import simulate
+
+#: Public name → the module that defines it (imported on first use).
+_LAZY = {
+    "RuntimeModel": ".model",
+    "load_model": ".model",
+    "train": ".model",
+    "predict": ".prediction",
+    "demo": "._demo",
+    "predict_queued": ".queue",
+    "read_queue": ".queue",
+    "build_features": ".features",
+    "explain_job": ".explain.job",
+    "shap_values": ".explain.values",
+    "ingest_samples": ".ingest",
+    "read_ldms": ".ingest",
+    "read_pbs": ".ingest",
+    "read_sacct": ".ingest",
+    "read_samples": ".ingest",
+    "read_swf": ".ingest",
+    "read_table": ".ingest",
+    "read_topology": ".ingest",
+}
+_SUBPACKAGES = ("api", "ingest", "features", "model", "evaluate", "explain", "report", "queue", "serve", "simulate", "schedule", "scale", "errors")
 
 __all__ = [
     "BundleMismatchError",
-    "RuntimeModel",
     "HpcPredictError",
     "InputFileError",
     "ParameterError",
     "__version__",
-    "build_features",
-    "demo",
-    "evaluate",
-    "explain",
-    "explain_job",
-    "features",
-    "ingest",
-    "ingest_samples",
-    "load_bundle",
-    "load_model",
-    "predict",
-    "predict_queued",
-    "read_ldms",
-    "read_pbs",
-    "read_queue",
-    "read_sacct",
-    "read_samples",
-    "read_swf",
-    "read_table",
-    "read_topology",
-    "report",
-    "shap_values",
-    "simulate",
-    "train",
+    *sorted(_LAZY),
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    if name == "load_bundle":
+        warnings.warn("hpcpredict.load_bundle is deprecated; use hpcpredict.load_model", DeprecationWarning, stacklevel=2)
+        return importlib.import_module(".model", __name__).RuntimeModel.load
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY, *_SUBPACKAGES])

@@ -30,8 +30,8 @@ def pipeline(tmp_path_factory, kth_slice):
 
     out = tmp_path_factory.mktemp("pipeline")
     paths = {"jobs": out / "jobs.parquet", "features": out / "features.parquet", "model": out / "model"}
-    hp.ingest("swf", [kth_slice], paths["jobs"])
-    hp.features(paths["jobs"], paths["features"], horizon="submit")
+    hp.api.ingest("swf", [kth_slice], paths["jobs"])
+    hp.api.features(paths["jobs"], paths["features"], horizon="submit")
     hp.train(paths["features"], paths["model"], n_estimators=300)
     return paths
 

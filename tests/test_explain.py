@@ -32,7 +32,7 @@ def test_family_ranking_sums_within_family_before_averaging():
 
 
 def test_explain_writes_tidy_values_ranking_and_plots(pipeline, tmp_path):
-    result = hp.explain(pipeline["model"], pipeline["features"], tmp_path, top=5, interactions=40)
+    result = hp.api.explain(pipeline["model"], pipeline["features"], tmp_path, top=5, interactions=40)
     bundle = load_model(pipeline["model"])
     n_test = len(held_out_rows(bundle, read_features(pipeline["features"])))
     assert result["rows"] == n_test

@@ -203,5 +203,5 @@ def test_a_sample_of_a_per_job_table_is_explained_in_its_own_time_order(tmp_path
     explanation = shap_values(bundle, loaded, sample=50, seed=1)
     times = loaded.loc[explanation.row_index, "t_epoch"].to_numpy()
     assert len(times) == 50 and pd.Series(times).is_monotonic_increasing
-    result = hpcpredict.explain(bundle, loaded, rows="all", sample=50, interactions=0, permutation=False, n_boot=10)
+    result = hpcpredict.api.explain(bundle, loaded, rows="all", sample=50, interactions=0, permutation=False, n_boot=10)
     assert result["rows"] == 50 and result["features"][0]["feature"] == "x"

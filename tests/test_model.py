@@ -65,7 +65,7 @@ def test_interval_bundle_is_calibrated_and_an_edited_calibration_is_refused(pipe
 
     def coverage(name):
         bundle = hp.train(pipeline["features"], tmp_path / name, intervals=True, n_estimators=300)
-        return bundle, hp.evaluate(bundle, pipeline["features"])["metrics"]["model"]["interval_coverage"]
+        return bundle, hp.api.evaluate(bundle, pipeline["features"])["metrics"]["model"]["interval_coverage"]
 
     bundle, calibrated = coverage("m")
     cal = bundle.manifest_.interval_calibration
@@ -84,7 +84,7 @@ def test_interval_bundle_is_calibrated_and_an_edited_calibration_is_refused(pipe
 def test_feature_table_that_does_not_match_is_refused_naming_the_difference(pipeline):
     table = read_features(pipeline["features"])
     with pytest.raises(BundleMismatchError, match=r"missing features \['user_last2_mean_s'\]"):
-        hp.evaluate(pipeline["model"], table.drop(columns=["user_last2_mean_s"]))
+        hp.api.evaluate(pipeline["model"], table.drop(columns=["user_last2_mean_s"]))
     other = table.copy()
     other.attrs = {**table.attrs, "horizon": "start"}
     with pytest.raises(BundleMismatchError, match="trained for horizon 'submit'"):
@@ -92,7 +92,7 @@ def test_feature_table_that_does_not_match_is_refused_naming_the_difference(pipe
 
 
 def test_evaluate_reports_model_and_four_baselines_on_the_same_jobs(pipeline):
-    result = hp.evaluate(pipeline["model"], pipeline["features"])
+    result = hp.api.evaluate(pipeline["model"], pipeline["features"])
     assert set(result["metrics"]) == {"model", "requested_limit", "user_last2", "user_median"}
     assert {m["n"] for m in result["metrics"].values()} == {result["rows"]}
     assert result["rows"] == load_model(pipeline["model"]).manifest_.rows["test"]

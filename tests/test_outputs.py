@@ -59,7 +59,7 @@ def test_ingest_ldms_and_simulate_into_user_folders_are_refused(thesis):
     with pytest.raises(OutputPathError, match="folder hpcpredict did not write"):
         ingest_samples("ldms", [DATA / "ldms"], thesis)
     with pytest.raises(OutputPathError, match="folder hpcpredict did not write"):
-        hp.simulate(thesis, preset="tiny")
+        hp.api.simulate(thesis, preset="tiny")
     assert contents(thesis) == before
 
 
@@ -69,15 +69,15 @@ def test_every_writer_refuses_a_foreign_file_or_folder(pipeline, tmp_path, thesi
     with pytest.raises(OutputPathError, match="file hpcpredict did not write"):
         ingest("swf", [DATA / "kth-sp2-first3000.swf"], notes)
     with pytest.raises(OutputPathError, match="file hpcpredict did not write"):
-        hp.features(pipeline["jobs"], notes)
+        hp.api.features(pipeline["jobs"], notes)
     with pytest.raises(OutputPathError, match="file hpcpredict did not write"):
         hp.predict(pipeline["model"], pipeline["features"], notes)
     with pytest.raises(OutputPathError, match="file hpcpredict did not write"):
-        hp.report(pipeline["model"], pipeline["features"], notes)
+        hp.api.report(pipeline["model"], pipeline["features"], notes)
     with pytest.raises(OutputPathError, match="it is a file; this output is a folder"):
         hp.train(pipeline["features"], notes, n_estimators=5)
     with pytest.raises(OutputPathError, match="folder hpcpredict did not write"):
-        hp.explain(pipeline["model"], pipeline["features"], thesis)
+        hp.api.explain(pipeline["model"], pipeline["features"], thesis)
     with pytest.raises(OutputPathError, match="folder hpcpredict did not write"):
         hp.demo(thesis, preset="tiny")
     assert notes.read_text() == "keep me"

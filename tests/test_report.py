@@ -32,7 +32,7 @@ def test_report_is_one_self_contained_file_with_the_evaluation_table(report_file
     assert "<link" not in text and "<script" not in text
     sources = re.findall(r"""<img[^>]*\bsrc="([^"]*)\"""", text)
     assert len(sources) >= 6 and all(s.startswith("data:image/png;base64,") for s in sources)
-    evaluation = hp.evaluate(pipeline["model"], pipeline["features"])
+    evaluation = hp.api.evaluate(pipeline["model"], pipeline["features"])
     assert "How good are the predictions?" in text and "user&#x27;s last two runs" in text
     assert f"{evaluation['metrics']['model']['mae']:,.0f}" in text
     assert f"{evaluation['metrics']['requested_limit']['mae']:,.0f}" in text

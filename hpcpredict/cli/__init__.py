@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import matplotlib
+import os
+
 import typer
 
 # The command line only writes figures to files: never reach for a display. (The library leaves
-# the backend alone, so plots show inline in notebooks.)
-matplotlib.use("Agg")
+# the backend alone, so plots show inline in notebooks.) Set before matplotlib is imported, which
+# only a command that plots does.
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 from .._version import __version__
 from . import ingest, pipeline, report, serve

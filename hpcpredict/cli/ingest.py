@@ -6,10 +6,21 @@ from pathlib import Path
 
 import typer
 
-from ..ingest import ingest as run_ingest
-from ..ingest import quarantine_path
 
 from ._common import err_console, handle_errors
+
+
+def run_ingest(*args, **kwargs) -> dict:
+    """:func:`hpcpredict.api.ingest`, imported when a command runs (``--help`` loads no reader)."""
+    from ..ingest import ingest
+
+    return ingest(*args, **kwargs)
+
+
+def quarantine_path(output) -> Path:
+    from ..ingest import quarantine_path as path_of
+
+    return path_of(output)
 
 app = typer.Typer(help="Read scheduler accounting or monitoring dumps into canonical Parquet tables.", no_args_is_help=True)
 
@@ -88,10 +99,10 @@ def table(
     report_counts(counts, output)
 
 
-def report_sample_counts(counts: dict[str, int], output: Path) -> None:
+def report_sample_counts(counts: dict[str, int], output: Path, *, read: str = "lines") -> None:
     """Print the samples ingest counts first, then where the samples and the quarantine went."""
     err_console.print(
-        f"read {counts['lines_read']:,} lines: {counts['samples']:,} samples of {counts['hosts']:,} hosts x "
+        f"read {counts['lines_read']:,} {read}: {counts['samples']:,} samples of {counts['hosts']:,} hosts x "
         f"{counts['metrics']} metrics, {counts['quarantined']:,} quarantined, "
         f"{counts['duplicates_merged']:,} duplicates merged → {output}/ (quarantine: {quarantine_path(output)})",
         highlight=False,
@@ -115,6 +126,20 @@ def ldms(
     from ..ingest import ingest_samples
 
     report_sample_counts(ingest_samples("ldms", files, output, round_s=round_s, strict=strict, dask=dask), output)
+
+
+@app.command("pcp")
+@handle_errors
+def pcp(
+    archives: list[Path] = typer.Argument(..., help="pmlogger archives (any of ARCHIVE.{0,index,meta}) or folders of them (HOST/YYYYMMDD.*).", show_default=False),
+    output: Path = SamplesOut,
+    keep_domain: bool = typer.Option(False, "--keep-domain", help="Keep archive host names whole (default: cut at the first dot, as Slurm names nodes)."),
+) -> None:
+    """Performance Co-Pilot pmlogger archives (as Open XDMoD SUPReMM sites keep them), through PCP's own bindings."""
+    from ..ingest import ingest_samples
+
+    counts = ingest_samples("pcp", archives, output, keep_domain=keep_domain)
+    report_sample_counts(counts, output, read=f"records of {counts['archives']:,} archives")
 
 
 @app.command("samples")

@@ -1,12 +1,14 @@
-"""The pipeline verbs: features, train, evaluate, predict, explain, demo. Each calls one function."""
+"""The pipeline verbs: features, train, evaluate, predict, explain, demo. Each calls one function.
+
+Each command imports the module it calls when it runs, so ``--help`` loads none of them (nor
+XGBoost, shap or DuckDB behind them).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
-
-import hpcpredict as hp
 
 from ._common import console, err_console, handle_errors, print_json
 from .render import demo_report, evaluation_table, group_tables, queue_table, ranking_tables, replay_table
@@ -25,7 +27,9 @@ def features(
     dask: str | None = Dask,
 ) -> None:
     """Build per-job features that exist at the given horizon (job-window features on Dask with --dask)."""
-    summary = hp.features(jobs, output, horizon=horizon, samples=samples, topology=topology, dask=dask)
+    from ..features.build import features as build
+
+    summary = build(jobs, output, horizon=horizon, samples=samples, topology=topology, dask=dask)
     err_console.print(f"{summary['rows']:,} jobs x {len(summary['features'])} features ({horizon} horizon) → {output}", highlight=False)
 
 
@@ -47,7 +51,9 @@ def train(
     dask: str | None = Dask,
 ) -> None:
     """Train an XGBoost model on the earliest jobs; the latest are held out."""
-    bundle = hp.train(
+    from ..model import train as fit
+
+    bundle = fit(
         features, output, target=target, time=time, app=app, exclude=exclude, apps=apps or None, objective=objective,
         intervals=intervals, test_fraction=test_fraction, n_estimators=n_estimators, device=device, seed=seed, dask=dask,
     )
@@ -79,7 +85,9 @@ def evaluate(
         result = run_replay(model, jobs, n=replay_n or None)
         print_json(result) if json else console.print(replay_table(result))
         return
-    result = hp.evaluate(model, features, split=split, by=by, plot=plot, folds=folds)
+    from ..evaluate.evaluation import evaluate as score
+
+    result = score(model, features, split=split, by=by, plot=plot, folds=folds)
     if json:
         print_json(result)
         return
@@ -105,7 +113,9 @@ def predict(
     json: bool = Json,
 ) -> None:
     """Predict the runtime of every job in a feature table, or of the jobs waiting in a queue."""
-    result = hp.predict(model, features, output, queue=queue, jobs=jobs, samples=samples, at=at, start=start, nodes=nodes, device=device)
+    from ..prediction import predict as run_predict
+
+    result = run_predict(model, features, output, queue=queue, jobs=jobs, samples=samples, at=at, start=start, nodes=nodes, device=device)
     if json:
         print_json(result.to_dict(orient="records"))
     elif queue is not None:
@@ -131,7 +141,9 @@ def explain(
     json: bool = Json,
 ) -> None:
     """Rank features and families by mean |SHAP| (exact TreeSHAP from XGBoost), with confidence and drift."""
-    result = hp.explain(
+    from ..explain.analysis import explain as run_explain
+
+    result = run_explain(
         model, features, output, top=top, rows="all" if all_rows else "test", sample=sample, exhaustive=all_, window=window, interactions=interactions,
         device=device, dask=dask,
     )
@@ -151,7 +163,9 @@ def demo(
     json: bool = Json,
 ) -> None:
     """Run the whole pipeline on built-in data and show the results."""
-    summary = hp.demo(output, dataset=dataset, preset=preset, seed=seed)
+    from .._demo import demo as run_demo
+
+    summary = run_demo(output, dataset=dataset, preset=preset, seed=seed)
     if json:
         print_json(summary)
         return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from ..evaluate import METRICS
 from ._common import table
 
 __all__ = ["demo_report", "evaluation_table", "group_tables", "metrics_table", "queue_table", "ranking_tables", "replay_table"]
@@ -24,6 +23,8 @@ def metrics_table(metrics: dict, title: str) -> Table:
     """Metrics (rows) for each predictor (columns); the best of each row in bold, "—" where not defined."""
     higher_better = {"r2_log", "average_accuracy"}
     rows = []
+    from ..evaluate.metrics import METRICS
+
     for m, label in METRICS.items():
         values = {name: scores.get(m) for name, scores in metrics.items()}
         present = {k: v for k, v in values.items() if v is not None and v == v}
@@ -41,6 +42,8 @@ def _label(predictor: str) -> str:
 
 def group_tables(evaluation: dict, *, metric_names: tuple[str, ...] = ("mae", "average_accuracy")) -> list[Table]:
     """One table per metric: a row per group (application, partition), a column per predictor."""
+    from ..evaluate.metrics import METRICS
+
     groups = evaluation.get("groups") or {}
     if not groups:
         return []

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ..report import report as write_report
 
 from ._common import err_console, handle_errors
 
@@ -23,5 +22,7 @@ def report(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
     """Write one self-contained HTML page: evaluation table, dominant predictors, plots."""
+    from ..report import report as write_report
+
     path = write_report(model, features, output, top=top, sample=sample, exhaustive=all_, interactions=interactions, device=device)
     err_console.print(f"report → {path} ({path.stat().st_size / 1e6:.1f} MB, self-contained)", highlight=False)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..serve import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, ServiceLimits
-from ..serve import serve as run_service
+from ..serve.limits import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, ServiceLimits
 from ._common import handle_errors
 
 
@@ -15,6 +14,7 @@ from ._common import handle_errors
 def serve(
     model: Path = typer.Argument(..., help="Model bundle folder.", show_default=False),
     jobs: Path | None = typer.Option(None, "--jobs", help="Jobs table giving users' history and the system state."),
+    samples: Path | None = typer.Option(None, "--samples", help="Node monitoring samples (folder from `hpcpredict ingest ldms`), for models with system-state features."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port"),
     token_file: Path | None = typer.Option(None, "--token-file", help="File holding the bearer token clients must send."),
@@ -30,5 +30,7 @@ def serve(
 
     /admin/reload is off unless --token-file is given.
     """
+    from ..serve import serve as run_service
+
     limits = ServiceLimits(read_timeout_s=read_timeout_s, keep_alive_s=keep_alive_s, max_connections=max_connections)
-    run_service(model, jobs=jobs, host=host, port=port, token_file=token_file, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device, limits=limits, nodes=nodes)
+    run_service(model, jobs=jobs, samples=samples, host=host, port=port, token_file=token_file, max_batch=max_batch, max_body_bytes=max_body_bytes, device=device, limits=limits, nodes=nodes)

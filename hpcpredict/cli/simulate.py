@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ..simulate import simulate as run_simulate
 from ._common import err_console, handle_errors, print_json
 
 
@@ -20,6 +19,8 @@ def simulate(
     json: bool = typer.Option(False, "--json", help="Print the summary as one JSON document to stdout."),
 ) -> None:
     """Simulate a cluster: sacct.txt, ldms/, topology.csv, queue.txt and truth.json."""
+    from ..simulate import simulate as run_simulate
+
     summary = run_simulate(output, preset=preset, nodes=nodes, days=days, seed=seed)
     if json:
         print_json(summary)

@@ -6,3 +6,7 @@ from .metrics import METRICS, average_accuracy, interval_coverage, score
 from .splits import SPLITS
 
 __all__ = ["BASELINES", "METRICS", "SPLITS", "average_accuracy", "baseline_predictions", "evaluate", "held_out_rows", "interval_coverage", "score", "split_predictions"]
+
+from .._verbs import make_callable  # noqa: E402  (last: the module must be complete)
+
+make_callable(__name__)

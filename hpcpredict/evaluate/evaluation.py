@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from ..model import RuntimeModel, check_table, unseen_categories
-from ..model.train import build_model, cap_runtime, censored_rows, feature_frame, only_apps, valid_target
+from ..model.train import table_for, build_model, cap_runtime, censored_rows, feature_frame, only_apps, valid_target
 from .baselines import baseline_predictions
 from .metrics import interval_coverage, score
 from .splits import SPLITS, Fold, kfold_folds, loao_folds, rolling_folds, temporal_fold
@@ -26,18 +26,9 @@ def held_out_rows(bundle: RuntimeModel, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_evaluation_table(bundle: RuntimeModel, features) -> pd.DataFrame:
-    """The feature table to evaluate on; a per-job table is read with the settings the model was trained with."""
-    from ..model import load_training_table
-
+    """The table to evaluate on: :func:`~hpcpredict.model.train.table_for`, kept to the model's applications."""
     m = bundle.manifest_
-    source = m.table_source
-    if source:
-        if isinstance(features, pd.DataFrame) and features.attrs.get("table_source"):
-            return features
-        table = load_training_table(features, target=source["target"], time=source["time"], app=source["app"], exclude=source["exclude"])
-    else:
-        table = load_training_table(features, target=m.target)
-    return only_apps(table, m.apps, m.app_column)
+    return only_apps(table_for(bundle, features), m.apps, m.app_column)
 
 
 def split_predictions(bundle: RuntimeModel, table: pd.DataFrame, *, split: str = "temporal", folds: int = 5, max_apps: int = 12, freq: str = "MS") -> tuple[pd.DataFrame, list[dict]]:
@@ -134,7 +125,7 @@ def evaluate(
 
     Examples
     --------
-    >>> hpcpredict.evaluate("model/", "features.parquet", split="rolling", by="partition")  # doctest: +SKIP
+    >>> hpcpredict.api.evaluate("model/", "features.parquet", split="rolling", by="partition")  # doctest: +SKIP
     """
     bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     table = load_evaluation_table(bundle, features)

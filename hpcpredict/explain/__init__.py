@@ -34,3 +34,7 @@ __all__ = [
     "stratified_order",
     "top_interactions",
 ]
+
+from .._verbs import make_callable  # noqa: E402  (last: the module must be complete)
+
+make_callable(__name__)

@@ -13,6 +13,7 @@ from .._atomic import atomic_dir, write_json, write_parquet
 from .._outputs import check_output
 from ..errors import ParameterError
 from ..model import RuntimeModel, check_table
+from ..model.train import table_for
 from ..scale import client_for
 from .crosscheck import compare_importance, permutation_importance
 from .drift import drift_summary, rank_by_window
@@ -104,14 +105,13 @@ def explain(
     ('time_limit_s', 1.0)
     """
     from ..evaluate import held_out_rows
-    from ..features import read_features
 
     if rows not in ("test", "all"):
         raise ParameterError("rows", "'test' or 'all'", rows)
     if output is not None:
         check_output(output, folder=True, inputs=[model, features])
     bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
-    table = features if isinstance(features, pd.DataFrame) else read_features(features)
+    table = table_for(bundle, features)
     check_table(bundle, table)
     test_rows = held_out_rows(bundle, table)
     if rows == "test":
@@ -123,7 +123,7 @@ def explain(
             sampling = {"method": "uniform", "rows_total": len(table), "rows_explained": int(explanation.values.shape[0]), "steps": []}
             sampling["stability"] = ranking_stability(explanation, top=top, seed=seed)
         else:
-            rows_max = len(table) if exhaustive or device == "cuda" or client is not None else max_rows
+            rows_max = len(table) if exhaustive or device.startswith("cuda") or client is not None else max_rows
             explanation, sampling = stable_shap_values(bundle, table, top=top, max_rows=rows_max, device=device, seed=seed, client=client)
     used = table.loc[explanation.row_index]
     families = bundle.families

@@ -50,7 +50,8 @@ def shap_values(
     shap.Explanation
         ``values`` (rows x features), ``base_values``, ``data`` (numeric; categories as codes),
         ``feature_names``; the job ids are in ``explanation.display_data`` order-aligned as
-        ``explanation.job_ids``.
+        ``explanation.job_ids``; the job ids are also the rows' ``instance_names``, which slicing
+        by position keeps aligned.
     """
     device = check_device(device)
     if sample is not None and sample < len(table):
@@ -69,8 +70,10 @@ def shap_values(
         tolerance = 1e-3 * max(1.0, float(np.max(np.abs(margin), initial=0.0)))
         if gap > tolerance:
             raise AssertionError(f"SHAP values do not add up to the model output (largest gap {gap:g})")
-    explanation = shap.Explanation(values=values, base_values=base, data=rows.matrix.astype(float), feature_names=bundle.feature_names)
-    explanation.job_ids = table["job_id"].astype(str).to_numpy() if "job_id" in table.columns else np.arange(len(table)).astype(str)
+    job_ids = table["job_id"].astype(str).to_numpy() if "job_id" in table.columns else np.arange(len(table)).astype(str)
+    # instance_names travel with the rows when the Explanation is sliced (explanation[mask])
+    explanation = shap.Explanation(values=values, base_values=base, data=rows.matrix.astype(float), feature_names=bundle.feature_names, instance_names=list(job_ids))
+    explanation.job_ids = job_ids
     explanation.row_index = table.index.to_numpy()
     return explanation
 
@@ -104,6 +107,7 @@ def concat_explanations(parts: list[shap.Explanation]) -> shap.Explanation:
         base_values=np.concatenate([np.asarray(p.base_values) for p in parts]),
         data=np.concatenate([p.data for p in parts]),
         feature_names=list(parts[0].feature_names),
+        instance_names=[str(name) for p in parts for name in (p.instance_names if p.instance_names is not None else [])] or None,
     )
     out.job_ids = np.concatenate([p.job_ids for p in parts])
     out.row_index = np.concatenate([p.row_index for p in parts])

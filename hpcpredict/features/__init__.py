@@ -15,3 +15,7 @@ __all__ = [
     "read_features",
     "register",
 ]
+
+from .._verbs import make_callable  # noqa: E402  (last: the module must be complete)
+
+make_callable(__name__)

@@ -32,6 +32,7 @@ QUANTITY = {
     "fs_metadata_ops": "fs_metadata_ops_per_s",
     "net_flits": "net_flits_per_s",
     "net_stalls": "net_stalls_per_s",
+    "net_bytes": "net_bytes_per_s",
     "cpu_busy": "cpu_busy_frac",
     "mem_used": "mem_used_bytes",
 }
@@ -111,11 +112,14 @@ def _infer(columns: list[str]) -> list[dict]:
     return out
 
 
-def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
+def open_samples(samples, *, bucket_s: int | None = None) -> SampleSource | None:
     """Open ``samples`` (a samples folder, a Parquet file, or a DataFrame) for DuckDB queries.
 
     Role columns come from the folder's ``_metrics.json`` (or the DataFrame's ``attrs["metrics"]``),
-    else from the column names. Returns None when ``samples`` is None.
+    else from the column names. Buckets are ``bucket_s`` wide, else as wide as the folder's
+    ``_metrics.json`` says (``"bucket_s"``: its sampling interval, written by ``ingest pcp``), else
+    :data:`BUCKET_S`: system totals sum one sample per host and bucket, so a bucket must not hold
+    several samples of a host. Returns None when ``samples`` is None.
     """
     import duckdb
 
@@ -123,6 +127,7 @@ def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
         return None
     con = _connect()
     if isinstance(samples, pd.DataFrame):
+        bucket_s = bucket_s or BUCKET_S
         for col in ("timestamp", "component"):
             if col not in samples.columns:
                 raise InputFileError("<samples DataFrame>", f"no {col!r} column")
@@ -135,7 +140,9 @@ def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
     if path.is_dir():
         files = sorted(str(f) for f in path.glob("samples-*.parquet")) or sorted(str(f) for f in path.glob("*.parquet"))
         meta_file = path / "_metrics.json"
-        infos = json.loads(meta_file.read_text())["metrics"] if meta_file.is_file() else None
+        folder_meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+        infos = folder_meta.get("metrics")
+        bucket_s = bucket_s or folder_meta.get("bucket_s")
     elif path.is_file():
         files, infos = [str(path)], None
     else:
@@ -152,7 +159,8 @@ def open_samples(samples, *, bucket_s: int = BUCKET_S) -> SampleSource | None:
 
         meta = read_parquet_metadata(files[0]) or {}
         infos = meta.get("metrics") or _infer(columns)
-    return SampleSource(con, relation, _roles_from(infos, columns), bucket_s, files=files)
+        bucket_s = bucket_s or meta.get("bucket_s")
+    return SampleSource(con, relation, _roles_from(infos, columns), int(bucket_s or BUCKET_S), files=files)
 
 
 def _connect():

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
 from .._atomic import read_parquet_metadata, write_parquet
 from .._outputs import check_output
-from ..errors import InputFileError
+from ..errors import HpcPredictError, InputFileError
 from ..ingest.samples import read_topology
 from ..scale import client_for
 from ..schema import conform_jobs
@@ -51,6 +51,7 @@ def build_features(
     *,
     horizon: str = "submit",
     dask=None,
+    names: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Build every feature available at ``horizon`` for each job.
 
@@ -69,6 +70,10 @@ def build_features(
         block of jobs: ``"local:N"``, ``"tcp://host:8786"`` or a client (see
         :func:`hpcpredict.scale.client_for`). The workers read ``samples`` from the same path,
         so a samples folder must be on a file system they share. Other features are built here.
+    names : list of str, optional
+        The features a fitted model takes (``model.feature_names``): the table then holds exactly
+        these, missing values where the jobs give none (a user with no finished job, a trace
+        without time limits), whatever the jobs table holds. The model defines its features.
 
     Returns
     -------
@@ -94,7 +99,14 @@ def build_features(
     with (client_for(dask) if use_dask else contextlib.nullcontext()) as client:  # one cluster for the whole build
         parts = [builder(jobs, samples, topology, dask=client) if client is not None and builder is job_window else builder(jobs, samples, topology) for builder in chosen]
     built = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=jobs.index)
-    names = [c for c in built.columns if c in allowed and built[c].notna().any()]
+    if names is None:
+        names = [c for c in built.columns if c in allowed and built[c].notna().any()]
+    else:
+        names = list(names)
+        later = [n for n in names if n not in allowed]
+        if later:
+            raise HpcPredictError(f"features {later[:4]} do not exist at the {horizon!r} horizon (or are not hpcpredict features)")
+        built = built.reindex(columns=names)  # never built here (no samples, an empty history): missing
     keys = jobs[list(KEY_COLUMNS)].copy()
     table = pd.concat([keys.drop(columns=[c for c in KEY_COLUMNS if c in names]), built[names]], axis=1)
     table.attrs["horizon"] = horizon

@@ -19,6 +19,7 @@ from .swf import read_swf
 from ._samples import SamplesResult, write_samples
 from .ldms import read_ldms
 from .ldms_stream import stream_ldms
+from .pcp import stream_pcp
 from .samples import read_samples, read_topology
 from .table import PRESETS, read_table
 
@@ -35,6 +36,7 @@ __all__ = [
     "quarantine_path",
     "read_ldms",
     "stream_ldms",
+    "stream_pcp",
     "read_pbs",
     "read_quarantine",
     "read_sacct",
@@ -112,7 +114,7 @@ SAMPLE_READERS: dict[str, Callable[..., SamplesResult]] = {
 
 
 #: Monitoring formats written to their folder in bounded memory (same folder as the reader's).
-SAMPLE_STREAMERS: dict[str, Callable[..., dict[str, int]]] = {"ldms": stream_ldms}
+SAMPLE_STREAMERS: dict[str, Callable[..., dict[str, int]]] = {"ldms": stream_ldms, "pcp": stream_pcp}
 
 
 def ingest_samples(
@@ -132,11 +134,14 @@ def ingest_samples(
     >>> ingest_samples("ldms", ["ldms/"], "samples/")  # doctest: +SKIP
     {'lines_read': 42, 'records': 40, 'quarantined': 2, 'duplicates_merged': 0, 'samples': 10, 'hosts': 2, 'metrics': 22}
     """
-    try:
-        reader = SAMPLE_READERS[fmt]
-    except KeyError:
-        raise ParameterError("fmt", f"one of {sorted(SAMPLE_READERS)}", fmt) from None
+    if fmt not in SAMPLE_READERS and fmt not in SAMPLE_STREAMERS:
+        raise ParameterError("fmt", f"one of {sorted({*SAMPLE_READERS, *SAMPLE_STREAMERS})}", fmt)
     check_output(output_dir, folder=True, inputs=[paths], companions=[quarantine_path(output_dir)])
     if fmt in SAMPLE_STREAMERS:
         return SAMPLE_STREAMERS[fmt](paths, output_dir, **options)
-    return reader(paths, output_dir, **options).counts
+    return SAMPLE_READERS[fmt](paths, output_dir, **options).counts
+
+
+from .._verbs import make_callable  # noqa: E402  (last: the module must be complete)
+
+make_callable(__name__)

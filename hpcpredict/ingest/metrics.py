@@ -27,6 +27,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "fs_metadata_ops": ("ops/s", "filesystem metadata operation rate"),
     "net_flits": ("flits/s", "network flit rate"),
     "net_stalls": ("stalls/s", "network stall rate"),
+    "net_bytes": ("bytes/s", "network bandwidth"),
     "cpu_busy": ("fraction", "CPU busy fraction"),
     "mem_used": ("bytes", "memory in use"),
 }

@@ -24,14 +24,11 @@ from ..errors import InputFileError, ParameterError
 from ..schema import JOB_COLUMNS, conform_jobs, implausible, normalise_state
 from ._text import READ_ERRORS, check_timezone
 from ._slurm_values import parse_durations, parse_memory, parse_times, parse_tres, snake_case
+from .mapping import UNITS, validate_mapping
 from .result import IngestResult, Quarantine
 
 __all__ = ["PRESETS", "load_mapping", "read_table"]
 
-_SCALE = {
-    "s": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0, "d": 86400.0,
-    "bytes": 1.0, "KB": 1024.0, "MB": 1024.0**2, "GB": 1024.0**3, "TB": 1024.0**4,
-}
 #: Slurm's numeric TRES ids, as stored in its database and in the SuperCloud logs.
 _TRES_IDS = {"1": "cpu", "2": "mem", "3": "energy", "4": "node", "5": "billing", "1001": "gres/gpu"}
 
@@ -55,7 +52,7 @@ def load_mapping(*, preset: str | None = None, mapping: str | os.PathLike[str] |
     if (preset is None) == (mapping is None):
         raise ParameterError("preset/mapping", "exactly one of a preset name or a mapping file", (preset, mapping))
     if isinstance(mapping, dict):
-        return mapping
+        return validate_mapping(mapping, "the mapping")
     if preset is not None:
         if preset not in PRESETS:
             raise ParameterError("preset", f"one of {list(PRESETS)}", preset)
@@ -74,7 +71,7 @@ def load_mapping(*, preset: str | None = None, mapping: str | os.PathLike[str] |
         raise InputFileError(source, f"not valid TOML ({exc})") from None
     if not isinstance(loaded.get("columns"), dict):
         raise InputFileError(source, "a mapping needs a [columns] table (canonical column = source column)")
-    return loaded
+    return validate_mapping(loaded, source)
 
 
 def read_table(
@@ -224,7 +221,7 @@ def _convert_one(target: str, values: pd.Series, rule: dict, tz: str):
         if unit == "wait_status":  # exit code * 256 + signal, as in Slurm's database
             numbers = np.floor(numbers / 256)
         else:
-            numbers = numbers * _SCALE.get(unit or "s", 1.0)
+            numbers = numbers * UNITS[unit or "s"]
         if JOB_COLUMNS.get(target) == "Int64":
             return numbers.round().astype("Int64"), bad
         return numbers, bad

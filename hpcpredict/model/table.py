@@ -71,6 +71,10 @@ def read_job_table(
     except re.error as exc:
         raise ParameterError("exclude", "valid regular expressions", f"{exc.pattern} ({exc})") from None
     table[time] = _as_time(table[time], where, time)
+    if "end_time" in table.columns and time != "end_time":
+        # train() keeps only jobs that had ended by the test cut: end_time must be a time, and as
+        # one it is no feature (a numeric end time would restate the runtime)
+        table["end_time"] = _as_time(table["end_time"], where, "end_time")
     table[target] = pd.to_numeric(table[target], errors="coerce")
     specs = job_table_features(table, target=target, time=time, patterns=patterns)
     for f in specs:

@@ -25,6 +25,7 @@ __all__ = [
     "known_by",
     "load_training_table",
     "only_apps",
+    "table_for",
     "temporal_split",
     "train",
     "valid_target",
@@ -111,6 +112,18 @@ def load_training_table(
     if time is None:
         raise InputFileError(path, "not a feature table (no hpcpredict feature metadata); give --time (and --target) to train on it as a per-job table")
     return read_job_table(path, target=target, time=time, app=app, exclude=exclude)
+
+
+def table_for(model: RuntimeModel, features: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
+    """The table ``model`` reads, from a path or a frame: a feature table (Parquet with hpcpredict
+    metadata), or — for a model trained on a bring-your-own table (CSV or Parquet) — that kind of
+    table, read with the settings the model was trained with (target, time, exclusions)."""
+    source = model.manifest_.table_source
+    if isinstance(features, pd.DataFrame) and (not source or features.attrs.get("table_source")):
+        return features
+    if source:
+        return load_training_table(features, target=source["target"], time=source["time"], app=source["app"], exclude=source["exclude"])
+    return load_training_table(features, target=model.manifest_.target)
 
 
 def train(

@@ -196,4 +196,9 @@ def _read_csv(path: Path, tz: str) -> pd.DataFrame:
     if "submit_time" in raw.columns:
         raw["submit_time"], bad = parse_times(raw["submit_time"], tz=tz)
         _refuse(bad, raw["submit_time"], list(range(2, len(raw) + 2)), path, "submit_time", "not a time")
+    for field in ("time_limit_s", "req_nodes", "req_cpus", "req_mem_bytes"):
+        if field in raw.columns:
+            numbers = pd.to_numeric(raw[field], errors="coerce")
+            _refuse(numbers.isna() & raw[field].notna(), raw[field], list(range(2, len(raw) + 2)), path, field, "not a number")
+            raw[field] = numbers
     return raw

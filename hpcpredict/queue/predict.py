@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..errors import HpcPredictError
+from ..errors import HpcPredictError, ParameterError
 from ..features import build_features
 from ..model import RuntimeModel
 from ..schema import conform_jobs
@@ -15,7 +15,7 @@ from .formats import read_queue
 from .reasons import top_reasons
 from .state import as_of, latest_time
 
-__all__ = ["predict_queued", "queued_features"]
+__all__ = ["as_moment", "check_inputs", "predict_queued", "queued_features"]
 
 
 def queued_features(bundle: RuntimeModel, pending: pd.DataFrame, jobs: pd.DataFrame | None = None, samples=None, at=None) -> tuple[pd.DataFrame, pd.Timestamp]:
@@ -23,12 +23,14 @@ def queued_features(bundle: RuntimeModel, pending: pd.DataFrame, jobs: pd.DataFr
 
     Returns the rows (in the order of ``pending``) and the moment used.
     """
+    check_inputs(bundle, jobs=jobs, samples=samples)
+    if bundle.horizon == "table":
+        return _table_rows(bundle, pending), as_moment(at) if at is not None else pd.Timestamp.now(tz="UTC")
     pending = conform_jobs(pending)
     history = conform_jobs(jobs) if jobs is not None else pending.iloc[:0]
     if at is None:
         at = latest_time(pd.concat([history, pending])) if len(history) or pending["submit_time"].notna().any() else pd.Timestamp.now(tz="UTC")
-    at = pd.Timestamp(at)
-    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    at = as_moment(at)
     pending = pending.assign(submit_time=pending["submit_time"].fillna(at))
     if (pending["submit_time"] > at).any():
         late = pending.loc[pending["submit_time"] > at, "job_id"].head(3).tolist()
@@ -37,10 +39,56 @@ def queued_features(bundle: RuntimeModel, pending: pd.DataFrame, jobs: pd.DataFr
     known = as_of(history, at)
     known = known.loc[~known["job_id"].isin(set(pending["job_id"]))]
     combined = pd.concat([known, pending], ignore_index=True)
-    table = build_features(combined, samples, horizon=bundle.horizon)
+    table = build_features(combined, samples, horizon=bundle.horizon, names=bundle.feature_names)
     rows = table.iloc[len(known):].reset_index(drop=True)
     rows.attrs = table.attrs
     return rows, at
+
+
+def _table_rows(model: RuntimeModel, pending: pd.DataFrame) -> pd.DataFrame:
+    """Queued jobs of a model trained on a bring-your-own table: its features are the queue's own columns."""
+    missing = [n for n in model.feature_names if n not in pending.columns]
+    if missing:
+        raise HpcPredictError(f"the model was trained on a per-job table; the queue lacks its columns {missing}")
+    return conform_jobs(pending).reset_index(drop=True)
+
+
+def check_inputs(model: RuntimeModel, *, jobs, samples) -> None:
+    """Refuse, in one line, a model that cannot predict queued jobs, or inputs its features need.
+
+    Only a ``submit``-horizon model sees what a queued job has; history and queue features need
+    the jobs table, system-state features the node samples.
+    """
+    if model.horizon == "table":
+        return  # its features are the queue's own columns (checked by the rows)
+    if model.horizon != "submit":
+        later = [f.name for f in model.manifest_.features if f.horizon not in ("submit",)][:3]
+        raise HpcPredictError(
+            f"the model was trained for the {model.horizon!r} horizon (features such as {later} exist once a job starts); "
+            "a queued job has only what is known at submission: train on `hpcpredict features --horizon submit`"
+        )
+    families = set(model.families.values())
+    if jobs is None and families & {"history", "queue"}:
+        raise HpcPredictError("the model uses users' history and the queue: give the jobs table with --jobs (jobs=)")
+    if samples is None and any(f.startswith("system") for f in families):
+        raise HpcPredictError("the model uses the system state from node monitoring: give the samples folder with --samples (samples=)")
+
+
+def as_moment(at) -> pd.Timestamp:
+    """``at`` as a UTC timestamp (naive times are UTC); a one-line ParameterError if it is not a time.
+
+    Examples
+    --------
+    >>> as_moment("2024-05-01T12:00")
+    Timestamp('2024-05-01 12:00:00+0000', tz='UTC')
+    """
+    try:
+        moment = pd.Timestamp(at)
+    except (ValueError, TypeError):
+        moment = pd.NaT
+    if moment is pd.NaT:
+        raise ParameterError("at", "a date and time such as 2024-05-01T12:00 (ISO 8601, UTC unless it says otherwise)", at)
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
 
 
 def predict_queued(

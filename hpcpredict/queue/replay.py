@@ -13,6 +13,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError
 from ..evaluate import score
 from ..evaluate.baselines import baseline_predictions
 from ..model import RuntimeModel
@@ -52,6 +53,8 @@ def replay(
     from ..features.build import _read_table
     from ..model.train import valid_target
 
+    if jobs is None:
+        raise ParameterError("jobs", "the jobs table the model's features were built from (--jobs)", None)
     bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     table = jobs if isinstance(jobs, pd.DataFrame) else _read_table(jobs)
     boundary = pd.Timestamp(bundle.manifest_.test_boundary)
@@ -71,7 +74,7 @@ def replay(
     online = bundle.predict(replayed)
     from ..features import build_features
 
-    full = build_features(table, samples, horizon=bundle.horizon).set_index("job_id").loc[held_out["job_id"]].reset_index()
+    full = build_features(table, samples, horizon=bundle.horizon, names=bundle.feature_names).set_index("job_id").loc[held_out["job_id"]].reset_index()
     full.attrs = replayed.attrs
     offline = bundle.predict(full)
     predictions = {"replay": online, "offline": offline, **baseline_predictions(replayed)}

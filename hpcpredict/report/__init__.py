@@ -19,6 +19,7 @@ from .._atomic import atomic_path
 from .._outputs import check_output
 from .._version import __version__
 from ..model import RuntimeModel, check_table
+from ..model.train import table_for
 from ._page import figure, number, page, raw, section, table
 
 __all__ = ["report"]
@@ -81,11 +82,10 @@ def report(
     from ..evaluate import evaluate, held_out_rows
     from ..explain import explain, explain_job, reasons
     from ..explain.plots import plot_waterfall, save
-    from ..features import read_features
 
     check_output(output, folder=False, inputs=[model, features])
     bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
-    table_ = features if isinstance(features, pd.DataFrame) else read_features(features)
+    table_ = table_for(bundle, features)
     check_table(bundle, table_)
     evaluation = evaluate(bundle, table_)
     with tempfile.TemporaryDirectory(prefix="hpcpredict-report-") as tmp:
@@ -317,3 +317,8 @@ def _jobs(jobs: list, result: dict) -> str:
 def _glossary(manifest) -> str:
     rows = [[f.name, f.family, raw(html.escape(f.description))] for f in manifest.features]
     return section("What the features mean", table(["feature", "family", "description"], rows, text_columns=3), anchor="glossary")
+
+
+from .._verbs import make_callable  # noqa: E402  (last: the module must be complete)
+
+make_callable(__name__)

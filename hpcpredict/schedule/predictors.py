@@ -90,7 +90,7 @@ def _model(workload: Workload, predictor: str) -> Prediction:
     from ..model import RuntimeModel
 
     bundle = RuntimeModel.load(predictor.split(":", 1)[1])
-    table = build_features(workload.jobs, None, horizon=bundle.horizon)
+    table = build_features(workload.jobs, None, horizon=bundle.horizon, names=bundle.feature_names)
     runtime = bundle.predict(table)
     window = bundle.manifest_.training_window
     end = pd.Timestamp(window["end"]) if window.get("end") is not None else None

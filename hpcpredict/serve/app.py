@@ -34,9 +34,7 @@ from .online import OnlinePredictor
 
 __all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_READ_TIMEOUT_S", "PendingJob", "PredictRequest", "create_app"]
 
-DEFAULT_MAX_BATCH = 1000
-DEFAULT_MAX_BODY_BYTES = 1_000_000
-DEFAULT_READ_TIMEOUT_S = 10.0
+from .limits import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_TIMEOUT_S
 _EARLIEST, _LATEST = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
 _log = logging.getLogger("hpcpredict.serve")
 

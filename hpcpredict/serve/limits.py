@@ -12,7 +12,15 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-__all__ = ["ServiceLimits", "server_config"]
+__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_READ_TIMEOUT_S", "ServiceLimits", "server_config"]
+
+# Importable without FastAPI or uvicorn: the CLI shows them in --help.
+#: Most jobs in one ``/predict`` request.
+DEFAULT_MAX_BATCH = 1000
+#: Largest request body, bytes.
+DEFAULT_MAX_BODY_BYTES = 1_000_000
+#: Most seconds to receive a request's head, and again its body.
+DEFAULT_READ_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,7 @@ class ServiceLimits:
         Connections (and requests) served at once; more get 503 at once instead of piling up.
     """
 
-    read_timeout_s: float = 10.0
+    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
     keep_alive_s: int = 5
     max_connections: int = 100
 

@@ -150,7 +150,7 @@ class OnlinePredictor:
 
 
 def _missing(value) -> bool:
-    return value is None or (not isinstance(value, str) and pd.isna(value))
+    return value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value))
 
 
 def _float(value) -> float:

@@ -107,3 +107,7 @@ def simulate(output: str | os.PathLike[str], *, preset: str = "default", nodes: 
         "resets": int(resets.sum()),
         "files": {k: str(out / v) for k, v in names.items()},
     }
+
+from .._verbs import make_callable  # noqa: E402  (last: the module must be complete)
+
+make_callable(__name__)

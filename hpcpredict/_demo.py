@@ -23,7 +23,7 @@ from .explain import explain
 from .features import features, read_features
 from .ingest import ingest, ingest_samples
 from .model import train
-from .predict import predict
+from .prediction import predict
 
 __all__ = ["DEMO_DATASETS", "demo"]
 

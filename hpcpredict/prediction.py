@@ -9,6 +9,7 @@ import pandas as pd
 from ._atomic import write_parquet
 from ._outputs import check_output
 from .model import RuntimeModel, check_table
+from .model.train import table_for
 
 __all__ = ["predict"]
 
@@ -51,7 +52,6 @@ def predict(
         the actual value of the target; for a queue, the columns of ``predict_queued``.
     """
     from .errors import ParameterError
-    from .features import read_features
 
     if (features is None) == (queue is None):
         raise ParameterError("features/queue", "exactly one of a feature table or a queue", "both" if queue is not None else "neither")
@@ -69,7 +69,7 @@ def predict(
         if output is not None:
             write_parquet(out, output, metadata={"table": "queue_predictions", "model": str(bundle.path_), "at": str(out.attrs["at"])})
         return out
-    table = features if isinstance(features, pd.DataFrame) else read_features(features)
+    table = table_for(bundle, features)
     check_table(bundle, table)
     target = bundle.target
     keep = [c for c in ("job_id", "submit_time", "user", "app", "time_limit_s", target) if c in table.columns]

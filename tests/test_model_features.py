@@ -1,0 +1,95 @@
+"""The model defines its features: every path builds exactly the model's columns, for every kind of model."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hpcpredict as hp
+from hpcpredict.features import build_features
+from hpcpredict.model import RuntimeModel
+from hpcpredict.queue import predict_queued, queued_features
+
+
+def test_features_built_for_a_model_are_exactly_its_columns_whatever_the_jobs_hold(pipeline):
+    model = RuntimeModel.load(pipeline["model"])
+    jobs = pd.read_parquet(pipeline["jobs"])
+    assert "user_ratio_last10" in model.feature_names
+    # a site's jobs table without time limits: the ratio features are empty for every job, and
+    # the builder left them out, so predicting a queue failed with KeyError 'user_ratio_last10'
+    no_limits = jobs.assign(time_limit_s=np.nan)
+    table = build_features(no_limits, horizon="submit", names=model.feature_names)
+    assert [c for c in table.columns if c in set(model.feature_names) | {"time_limit_s"}] == [c for c in table.columns if c in model.feature_names or c == "time_limit_s"]
+    assert set(model.feature_names) <= set(table.columns)
+    assert table["user_ratio_last10"].isna().all() and [f["name"] for f in table.attrs["features"]] == model.feature_names
+    assert "user_ratio_last10" not in build_features(no_limits, horizon="submit").columns  # left alone without a model
+    pending = no_limits.tail(3).assign(state="PENDING")
+    out = predict_queued(model, pending, no_limits.iloc[:-3], reasons=0)
+    assert len(out) == 3 and np.isfinite(out["predicted_runtime_s"]).all()
+
+
+@pytest.fixture(scope="module")
+def monitored(tmp_path_factory):
+    """The demo's monitoring queue model, small: a tiny simulated cluster, submit features with samples."""
+    out = tmp_path_factory.mktemp("monitored")
+    hp.api.simulate(out / "dump", preset="tiny", seed=0)
+    hp.api.ingest("sacct", [out / "dump" / "sacct.txt"], out / "jobs.parquet")
+    hp.ingest_samples("ldms", [out / "dump" / "ldms"], out / "samples")
+    hp.api.features(out / "jobs.parquet", out / "features.parquet", horizon="submit", samples=out / "samples")
+    hp.train(out / "features.parquet", out / "model", n_estimators=60)
+    return out
+
+
+def test_the_service_serves_a_monitoring_model_with_offline_features(monitored):
+    from fastapi.testclient import TestClient
+
+    from hpcpredict.serve import OnlinePredictor, create_app
+
+    model = RuntimeModel.load(monitored / "model")
+    assert any(name.startswith("sys_") for name in model.feature_names)
+    jobs = pd.read_parquet(monitored / "jobs.parquet")
+    online = OnlinePredictor(model, jobs, monitored / "samples")
+    # submitted at the snapshot: the service describes the system as a job submitted now sees it
+    pending = hp.read_queue(monitored / "dump" / "queue.txt").head(5).assign(submit_time=online.at)
+    rows, _ = queued_features(model, pending, jobs, monitored / "samples", online.at)
+    # the system-state features the service holds are those the offline builder gives
+    system = [n for n in model.feature_names if n.startswith("sys_")]
+    np.testing.assert_allclose([online._system[n] for n in system], rows.loc[0, system].to_numpy(float), rtol=1e-6)
+    offline = predict_queued(model, pending, jobs, monitored / "samples", at=online.at, reasons=0)
+    served = online.predict(pending, reasons=0)
+    np.testing.assert_allclose([p["predicted_runtime_s"] for p in served], offline["predicted_runtime_s"], rtol=1e-5)
+    client = TestClient(create_app(monitored / "model", jobs=monitored / "jobs.parquet", samples=monitored / "samples"))
+    answer = client.post("/predict", json={"jobs": [{"job_id": "new", "user": "u1", "time_limit_s": 3600, "req_nodes": 2}]})
+    assert answer.status_code == 200 and answer.json()["predictions"][0]["predicted_runtime_s"] > 0
+
+
+def test_without_samples_a_monitoring_model_is_refused_in_one_line(monitored):
+    from typer.testing import CliRunner
+
+    from hpcpredict.cli import app
+
+    res = CliRunner().invoke(app, ["serve", str(monitored / "model"), "--jobs", str(monitored / "jobs.parquet"), "--port", "0"])
+    assert res.exit_code == 2 and "give the samples folder with --samples" in res.output and "Traceback" not in res.output
+
+
+def test_a_model_trained_on_a_csv_table_runs_every_verb(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 300
+    start = 1.6e9 + np.arange(n) * 3600.0
+    nprocs = rng.choice([4, 8, 16], n)
+    runtime = 50 * nprocs + rng.uniform(0, 100, n)
+    csv = tmp_path / "runs.csv"
+    # end_time in epoch seconds: it was compared with a Timestamp (TypeError) before
+    pd.DataFrame({"start": start, "end_time": start + runtime, "nprocs": nprocs, "app": rng.choice(["a", "b"], n), "runtime": runtime}).to_csv(csv, index=False)
+    model = hp.train(csv, tmp_path / "m", target="runtime", time="start", n_estimators=50)
+    assert model.feature_names == ["nprocs", "app"]  # end_time read as a time, not a feature
+    assert hp.api.evaluate(tmp_path / "m", csv)["rows"] == model.manifest_.rows["test"]
+    assert hp.api.explain(tmp_path / "m", csv, interactions=0, n_boot=10)["families"]
+    hp.api.report(tmp_path / "m", csv, tmp_path / "report.html", interactions=0)
+    assert (tmp_path / "report.html").stat().st_size > 10_000
+    assert len(hp.predict(tmp_path / "m", csv)) == n
+    queue = tmp_path / "queue.csv"
+    pd.DataFrame({"job_id": ["q1", "q2"], "nprocs": [4, 16], "app": ["a", "b"]}).to_csv(queue, index=False)
+    out = hp.predict(tmp_path / "m", queue=queue)
+    assert out["predicted_runtime_s"].iloc[1] > out["predicted_runtime_s"].iloc[0]
+    with pytest.raises(hp.HpcPredictError, match=r"the queue lacks its columns \['app'\]"):
+        hp.predict(tmp_path / "m", queue=pd.DataFrame({"job_id": ["q3"], "nprocs": [8]}))

@@ -1,0 +1,46 @@
+"""The public surface: subpackages are modules, the verbs live in hpcpredict.api, the CLI starts light."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("xgboost", "shap", "fastapi", "duckdb", "matplotlib", "sklearn", "pyarrow", "pandas")
+
+
+def _loaded_after(code: str) -> list[str]:
+    probe = f"import sys\n{code}\nimport json; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_subpackages_are_modules_and_their_functions_are_reachable():
+    import hpcpredict
+    import hpcpredict.features
+    import hpcpredict.ingest
+
+    assert hpcpredict.features.__name__ == "hpcpredict.features"  # the module, not a function
+    assert hpcpredict.ingest.read_swf.__module__ == "hpcpredict.ingest.swf"
+    from hpcpredict import api
+
+    assert api.features.__module__ == "hpcpredict.features.build" and api.train is hpcpredict.train
+    assert (Path(hpcpredict.__file__).parent / "py.typed").is_file()
+
+
+def test_calling_a_subpackage_as_before_still_works_with_a_deprecation(pipeline, tmp_path):
+    import hpcpredict as hp
+
+    with pytest.warns(DeprecationWarning, match=r"use hpcpredict.api.features"):
+        summary = hp.features(pipeline["jobs"], tmp_path / "f.parquet", horizon="submit")
+    assert summary["rows"] > 0
+    with pytest.warns(DeprecationWarning, match="load_model"):
+        assert hp.load_bundle(pipeline["model"]).feature_names
+
+
+def test_cli_help_and_version_load_no_heavy_library():
+    argvs = [["--help"], ["--version"], ["ingest", "--help"], ["serve", "--help"], ["predict", "--help"], ["train", "--help"]]
+    code = "import hpcpredict\nfrom hpcpredict.cli import app\n" + "".join(f"try:\n    app({argv!r})\nexcept SystemExit:\n    pass\n" for argv in argvs)
+    assert _loaded_after(code) == []
