@@ -11,6 +11,7 @@ name a bundle by its folder name, never by its path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -31,6 +32,7 @@ from ..errors import HpcPredictError
 from ..model import RuntimeModel
 from ..model.persist import probe_in_child, verify_files
 from .online import OnlinePredictor
+from .refresh import refresh_forever
 
 __all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_READ_TIMEOUT_S", "PendingJob", "PredictRequest", "create_app"]
 
@@ -128,6 +130,8 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
     device: str = "cpu",
+    refresh_s: float | None = None,
+    collect: bool = False,
     nodes: int | None = None,
 ) -> FastAPI:
     """Build the ASGI application serving ``model``.
@@ -150,16 +154,39 @@ def create_app(
         server's (:func:`~hpcpredict.serve.limits.server_config`).
     device : {"cpu", "cuda"}
         Where XGBoost predicts (see :class:`OnlinePredictor`); a reload keeps it.
+    refresh_s : float, optional
+        Rebuild the snapshot from the ``jobs`` table every so many seconds, and swap it in
+        atomically (:mod:`hpcpredict.serve.refresh`).
+    collect : bool
+        With ``refresh_s``: run ``hpcpredict collect`` on the table first (new accounting from
+        the live Slurm).
     nodes : int, optional
         Machine size: requests may then ask for expected start times (``"start": true``),
         planned behind the snapshot's running and pending jobs
         (:class:`hpcpredict.schedule.snapshot.SnapshotPlanner`).
     """
+    if refresh_s is not None and (jobs is None or refresh_s <= 0):
+        from ..errors import ParameterError
+
+        raise ParameterError("refresh_s", "a positive number of seconds, with a jobs table to refresh from", refresh_s)
     jobs_df = pd.read_parquet(jobs) if jobs is not None else None
     first = OnlinePredictor(RuntimeModel.load(model), jobs_df, samples, device=device)
-    state = {"predictor": first, "planner": _planner(first, nodes), "model": str(model), "loaded": datetime.now(timezone.utc)}
+    state = {"predictor": first, "planner": _planner(first, nodes), "model": str(model),
+             "loaded": datetime.now(timezone.utc), "jobs_df": jobs_df}
     reload_lock = asyncio.Lock()
-    app = FastAPI(title="hpcpredict", version=__version__, description="Runtime predictions for jobs waiting in the queue.")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        task = None
+        if refresh_s is not None:
+            task = asyncio.create_task(refresh_forever(state, reload_lock, jobs=jobs, every_s=refresh_s, collect=collect,
+                                                       samples=samples, device=device))
+        yield
+        if task is not None:
+            task.cancel()
+
+    app = FastAPI(title="hpcpredict", version=__version__, description="Runtime predictions for jobs waiting in the queue.",
+                  lifespan=lifespan)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -232,7 +259,7 @@ def create_app(
         path = (request.model if request and request.model else None) or state["model"]
         async with reload_lock:
             try:
-                predictor = await asyncio.to_thread(_load_predictor, Path(path), jobs_df, samples, device)
+                predictor = await asyncio.to_thread(_load_predictor, Path(path), state["jobs_df"], samples, device)
             except HpcPredictError as exc:
                 _log.warning("reload of %s refused: %s", path, exc)
                 raise HTTPException(status_code=400, detail=_without_paths(str(exc))) from None
