@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= demo-out
 
-.PHONY: demo test test-slow bench clean
+.PHONY: demo test test-slow test-slurm bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -m slow -n 2
+
+# A throwaway single-node Slurm with accounting (root + apt on Debian 12), a short real workload,
+# and the tests marked `slurm` against it; every daemon is stopped on the way out (tests/live/).
+test-slurm: $(STAMP)
+	tests/live/run.sh $(BIN)/python
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,13 @@ def pipeline(tmp_path_factory, kth_slice):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip ``gpu``-marked tests unless XGBoost can train on a CUDA device here."""
+    """Skip ``slurm``-marked tests without a live cluster (``HPCP_LIVE``, set by ``make
+    test-slurm``), and ``gpu``-marked tests unless XGBoost can train on a CUDA device here."""
+    if not os.environ.get("HPCP_LIVE"):
+        no_live = pytest.mark.skip(reason="no live Slurm: HPCP_LIVE is unset (run `make test-slurm`)")
+        for item in items:
+            if "slurm" in item.keywords:
+                item.add_marker(no_live)
     gpu = [item for item in items if "gpu" in item.keywords]
     if not gpu:
         return

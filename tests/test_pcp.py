@@ -209,3 +209,27 @@ def test_memory_in_use_without_mem_util_available(tmp_path):
     meta = json.loads((tmp_path / "samples" / "_metrics.json").read_text())
     assert {m["column"]: m["source"] for m in meta["metrics"]}["mem_used_bytes"].startswith("mem.util.used - mem.util.cached")
     assert "cpu_busy_frac" not in samples  # no CPU metric logged, none made up
+
+
+@needs_pcp
+def test_system_totals_count_each_1s_sample_once(tmp_path):
+    """Buckets follow the archive's 1 s interval: with the default 60 s buckets each bucket summed
+    60 samples of the host and the system write rate came out 60x too high."""
+    from hpcpredict.features.system import system_features
+
+    _, samples = _ingest([ARCHIVES], tmp_path / "samples")
+    at = pd.Timestamp("2026-12-07 18:24:00", tz="UTC")
+    jobs = pd.DataFrame({"job_id": ["j"], "start_time": [at]})
+    sys_write = system_features(jobs, tmp_path / "samples", horizon="start")["sys_fs_write_bytes_per_s_15m_at_start"].iloc[0]
+    expected = samples.loc[samples.index < at, "disk_write_bytes_per_s"].mean()
+    assert sys_write == pytest.approx(expected, rel=0.02)
+
+
+@needs_pcp
+def test_host_names_as_the_scheduler_knows_them(tmp_path):
+    """The live Slurm calls its one node ``localhost`` while pmlogger records the machine's name."""
+    res = CliRunner().invoke(app, ["ingest", "pcp", str(ARCHIVES), "-o", str(tmp_path / "samples"), "--host", "vm=localhost"])
+    assert res.exit_code == 0, res.output
+    assert set(pd.read_parquet(tmp_path / "samples")["component"]) == {"localhost"}
+    bad = CliRunner().invoke(app, ["ingest", "pcp", str(ARCHIVES), "-o", str(tmp_path / "other"), "--host", "vm"])
+    assert bad.exit_code == 2 and "ARCHIVE_HOST=NODE" in bad.output

@@ -14,6 +14,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 from .._version import __version__
 from . import ingest, pipeline, report, serve
 from . import simulate as simulate_cli
+from .collect import collect as collect_command
 from .schedule import schedule as schedule_command
 from ._common import STATE
 
@@ -33,6 +34,7 @@ app.command("report")(report.report)
 app.command("serve")(serve.serve)
 app.command("simulate")(simulate_cli.simulate)
 app.command("schedule")(schedule_command)
+app.command("collect")(collect_command)
 
 
 def _version(value: bool) -> None:

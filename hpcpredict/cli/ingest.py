@@ -134,11 +134,16 @@ def pcp(
     archives: list[Path] = typer.Argument(..., help="pmlogger archives (any of ARCHIVE.{0,index,meta}) or folders of them (HOST/YYYYMMDD.*).", show_default=False),
     output: Path = SamplesOut,
     keep_domain: bool = typer.Option(False, "--keep-domain", help="Keep archive host names whole (default: cut at the first dot, as Slurm names nodes)."),
+    host: list[str] = typer.Option([], "--host", help="ARCHIVE_HOST=NODE: the name the scheduler gives a host the archives name otherwise (repeat).", show_default=False),
 ) -> None:
     """Performance Co-Pilot pmlogger archives (as Open XDMoD SUPReMM sites keep them), through PCP's own bindings."""
+    from ..errors import ParameterError
     from ..ingest import ingest_samples
 
-    counts = ingest_samples("pcp", archives, output, keep_domain=keep_domain)
+    bad = [h for h in host if h.count("=") != 1 or not all(h.split("="))]
+    if bad:
+        raise ParameterError("--host", "ARCHIVE_HOST=NODE", bad[0])
+    counts = ingest_samples("pcp", archives, output, keep_domain=keep_domain, hosts=dict(h.split("=") for h in host))
     report_sample_counts(counts, output, read=f"records of {counts['archives']:,} archives")
 
 

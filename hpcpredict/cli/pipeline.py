@@ -111,6 +111,8 @@ def predict(
     jobs: Path | None = typer.Option(None, "--jobs", help="Jobs table giving history and system state (with --queue)."),
     samples: Path | None = typer.Option(None, "--samples", help="Node monitoring samples (with --queue)."),
     at: str | None = typer.Option(None, "--at", help="Moment to predict at (ISO time); default the latest time in the inputs."),
+    start: bool = typer.Option(False, "--start", help="Also each queued job's expected start: running jobs (from --jobs) end at their predicted runtimes, the queue is planned in priority order (needs --nodes)."),
+    nodes: int | None = typer.Option(None, "--nodes", help="Machine size for --start (nodes, or processors when the jobs carry no node counts)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Predictions to write (Parquet)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (feature-table prediction)."),
     json: bool = Json,
@@ -118,7 +120,7 @@ def predict(
     """Predict the runtime of every job in a feature table, or of the jobs waiting in a queue."""
     from ..prediction import predict as run_predict
 
-    result = run_predict(model, features, output, queue=queue, jobs=jobs, samples=samples, at=at, device=device)
+    result = run_predict(model, features, output, queue=queue, jobs=jobs, samples=samples, at=at, start=start, nodes=nodes, device=device)
     if json:
         print_json(result.to_dict(orient="records"))
     elif queue is not None:

@@ -132,17 +132,17 @@ def demo_report(summary: dict) -> list:
 
 
 def queue_table(predictions) -> Table:
-    """One line per queued job: limit, prediction (with interval), end if started now, reasons."""
+    """One line per queued job: limit, prediction (with interval), end if started now (or expected start), reasons."""
     has_interval = "predicted_p10_s" in predictions.columns
+    has_start = "expected_start" in predictions.columns
     rows = []
     for _, job in predictions.iterrows():
         interval = f" [{_hours(job['predicted_p10_s'])}–{_hours(job['predicted_p90_s'])}]" if has_interval else ""
-        rows.append(
-            [job["job_id"], str(job["user"]), _hours(job["time_limit_s"]), _hours(job["predicted_runtime_s"]) + interval,
-             job["predicted_end_if_started_now"].strftime("%Y-%m-%d %H:%M"), "\n".join(job["reasons"])]
-        )
+        when = [job["expected_start"].strftime("%Y-%m-%d %H:%M"), job["limit_based_start"].strftime("%Y-%m-%d %H:%M")] if has_start else [job["predicted_end_if_started_now"].strftime("%Y-%m-%d %H:%M")]
+        rows.append([job["job_id"], str(job["user"]), _hours(job["time_limit_s"]), _hours(job["predicted_runtime_s"]) + interval, *when, "\n".join(job["reasons"])])
     at = predictions.attrs.get("at")
-    return table(f"{len(predictions)} queued jobs, predicted at {at}", ["job", "user", "limit", "predicted", "ends if started now", "why"], rows, text_columns=("why",))
+    when_columns = ["expected start", "start planned with limits"] if has_start else ["ends if started now"]
+    return table(f"{len(predictions)} queued jobs, predicted at {at}", ["job", "user", "limit", "predicted", *when_columns, "why"], rows, text_columns=("why",))
 
 
 def _hours(seconds: float) -> str:

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..errors import InputFileError
+from ._repair import repair_fields
 from ._text import READ_ERRORS, cr_only
 from ._slurm_values import TEXT
 
@@ -33,7 +34,7 @@ class Header:
     """The column names of a delimited file and how its lines are cut."""
 
     names: list[str]
-    delimiter: str  # "|" or ","
+    delimiter: str  # "|", the unit separator "\x1f" (hpcpredict collect) or ","
     trailing: bool  # sacct --parsable ends every line with the delimiter
     line: int  # 1-based line of the header, 0 when the names were given
     text: str | None  # the header line as written, to skip repeats in concatenated dumps
@@ -84,11 +85,17 @@ class _CarriageReturnsAsNewlines(io.RawIOBase):
         super().close()
 
 
+#: Single-byte delimiters cut by the vectorised path: sacct's ``|`` and the ASCII unit separator
+#: that ``hpcpredict collect`` asks sacct for (no job name or comment carries it).
+PIPE_DELIMITERS = ("\x1f", "|")
+
+
 def _split_header(text: str) -> tuple[list[str], str, bool]:
-    if "|" in text:
-        trailing = text.endswith("|")
-        names = (text[:-1] if trailing else text).split("|")
-        return [n.strip() for n in names], "|", trailing
+    for sep in PIPE_DELIMITERS:
+        if sep in text:
+            trailing = text.endswith(sep)
+            names = (text[:-1] if trailing else text).split(sep)
+            return [n.strip() for n in names], sep, trailing
     try:
         names = next(csv.reader([text]))
     except csv.Error:  # e.g. a lone carriage return: not a header anyway, the caller says so
@@ -128,7 +135,7 @@ def iter_chunks(path: Path, header: Header, *, chunk_lines: int) -> Iterator[Tex
 
     ``|`` files take the vectorised path; CSV exports (rare, and quoted) are cut line by line.
     """
-    if header.delimiter == "|":
+    if header.delimiter in PIPE_DELIMITERS:
         yield from _iter_pipe_chunks(path, header, chunk_lines=chunk_lines)
         return
     n_fields = len(header.names)
@@ -263,7 +270,7 @@ class RawLines:
         return RawLines(self._segments + other._segments)
 
 
-_NL, _CR, _BAR = 10, 13, 124
+_NL, _CR = 10, 13
 
 
 def _iter_pipe_chunks(path: Path, header: Header, *, chunk_lines: int) -> Iterator[TextChunk]:
@@ -290,23 +297,26 @@ def _iter_pipe_chunks(path: Path, header: Header, *, chunk_lines: int) -> Iterat
 
 def _pipe_chunk(path: Path, header: Header, block: bytes, base: int) -> TextChunk:
     n = len(header.names)
+    sep = header.delimiter.encode()
+    bar = sep[0]
     arr = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(arr == _NL)
     starts = np.concatenate(([0], ends[:-1] + 1))
     stops = ends - ((ends > starts) & (arr[np.maximum(ends - 1, 0)] == _CR))  # drop a CR of CRLF
     # Count separators per line by searching their positions (a cumulative sum over every byte
     # would cost 8 bytes of memory per byte read).
-    bars = np.flatnonzero(arr == _BAR)
+    bars = np.flatnonzero(arr == bar)
     crs = np.flatnonzero(arr == _CR)
     n_bars = np.searchsorted(bars, stops) - np.searchsorted(bars, starts)
     inner_cr = (np.searchsorted(crs, stops) - np.searchsorted(crs, starts)) > 0
     length = stops - starts
     if header.trailing:
-        ok = (n_bars == n) & (length > 0) & (arr[np.maximum(stops - 1, 0)] == _BAR)
+        ok = (n_bars == n) & (length > 0) & (arr[np.maximum(stops - 1, 0)] == bar)
     else:
         ok = n_bars == n - 1
     ok &= ~inner_cr & (length > 0)
     bad: list[tuple[int, str, str]] = []
+    repaired: list[tuple[int, str, list[str]]] = []
     skipped = 0
     header_bytes = header.text.encode() if header.text is not None else None
     for i in np.flatnonzero(~ok):
@@ -315,17 +325,24 @@ def _pipe_chunk(path: Path, header: Header, block: bytes, base: int) -> TextChun
             skipped += 1  # blank lines, and the header repeated by a concatenated dump
         elif inner_cr[i]:
             bad.append((base + i + 1, _text(line), "carriage return inside the line"))
-        elif header.trailing and not line.endswith(b"|"):
-            bad.append((base + i + 1, _text(line), "expected a trailing '|' (sacct --parsable)"))
+        elif header.trailing and not line.endswith(sep):
+            bad.append((base + i + 1, _text(line), f"expected a trailing {header.delimiter!r} (sacct --parsable)"))
         else:
-            found = int(n_bars[i]) + (0 if header.trailing else 1)
-            bad.append((base + i + 1, _text(line), f"expected {n} fields, found {found}"))
-    frame, ok = _parse_block(arr, block, starts, stops, ends, ok, n + header.trailing, bad, base)
+            text = _text(line)
+            fields, reason = repair_fields((text[:-1] if header.trailing else text).split(header.delimiter),
+                                           header.names, header.delimiter)
+            if fields is None:
+                bad.append((base + i + 1, text, reason))
+            else:
+                repaired.append((base + i + 1, text, fields))
+    frame, ok = _parse_block(arr, block, starts, stops, ends, ok, n + header.trailing, bad, base, header.delimiter)
     frame = frame.iloc[:, :n]
     frame.columns = header.names
     rows = np.flatnonzero(ok)
     frame["_line"] = base + 1 + rows
     raw = RawLines([(block, starts[rows], stops[rows])])
+    if repaired:
+        frame, raw = _with_repaired(frame, raw, repaired, header.names)
     if header_bytes is not None and len(frame) and (frame.iloc[:, 0] == header.names[0]).any():
         repeat = np.ones(len(frame), dtype=bool)
         for col, name in zip(frame.columns[:n], header.names):
@@ -339,14 +356,24 @@ def _pipe_chunk(path: Path, header: Header, block: bytes, base: int) -> TextChun
     return TextChunk(frame, raw, bad, len(ends) - skipped, len(block))
 
 
-def _parse_block(arr, block, starts, stops, ends, ok, width, bad, base):
+def _with_repaired(frame: pd.DataFrame, raw: RawLines, repaired, names) -> tuple[pd.DataFrame, RawLines]:
+    """Put repaired lines back among the good ones, in file order (steps follow their job)."""
+    extra = pd.DataFrame([fields for _, _, fields in repaired], columns=names, dtype=TEXT)
+    extra["_line"] = [line for line, _, _ in repaired]
+    both = pd.concat([frame, extra], ignore_index=True)
+    texts = [raw[i] for i in range(len(raw))] + [text for _, text, _ in repaired]
+    order = np.argsort(both["_line"].to_numpy(), kind="stable")
+    return both.iloc[order].reset_index(drop=True), RawLines.from_texts([texts[i] for i in order])
+
+
+def _parse_block(arr, block, starts, stops, ends, ok, width, bad, base, delimiter="|"):
     """Parse the good lines with pyarrow; lines that are not UTF-8 join the bad ones."""
     while True:
         if not ok.any():
             return pd.DataFrame({f"c{i}": pd.Series(dtype=TEXT) for i in range(width)}), ok
         data = block if ok.all() else arr[np.repeat(ok, ends - starts + 1)].tobytes()
         try:
-            return _read_pipe_bytes(data, width), ok
+            return _read_pipe_bytes(data, width, delimiter), ok
         except pa.ArrowInvalid:
             ok = ok.copy()
             for i in np.flatnonzero(ok):
@@ -359,12 +386,12 @@ def _parse_block(arr, block, starts, stops, ends, ok, width, bad, base):
                 raise
 
 
-def _read_pipe_bytes(data: bytes, width: int) -> pd.DataFrame:
+def _read_pipe_bytes(data: bytes, width: int, delimiter: str = "|") -> pd.DataFrame:
     names = [f"c{i}" for i in range(width)]
     table = pacsv.read_csv(
         io.BytesIO(data),
         read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),  # blocks parse in parallel
-        parse_options=pacsv.ParseOptions(delimiter="|", quote_char=False, escape_char=False,
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, escape_char=False,
                                          newlines_in_values=False, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),

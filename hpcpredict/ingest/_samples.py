@@ -19,7 +19,7 @@ from .._atomic import atomic_dir, write_json, write_parquet
 from .metrics import MetricInfo
 from .result import new_run_id, quarantine_path
 
-__all__ = ["SamplesResult", "counters_to_rates", "default_max_gap_s", "derive_metrics", "parse_numbers", "write_day", "write_samples", "merge_samplers"]
+__all__ = ["SamplesResult", "counters_to_rates", "default_max_gap_s", "derive_metrics", "flush_days", "parse_numbers", "write_day", "write_samples", "merge_samplers"]
 
 _UINT = r"^\d+$"
 _UINT64_MAX = str(2**64 - 1)
@@ -246,6 +246,18 @@ def write_samples(result: SamplesResult, output_dir: str | os.PathLike[str]) -> 
         # The quarantine lands before the folder (the commit point), which names its run.
         write_parquet(result.quarantine, quarantine_path(output_dir), metadata={"table": "quarantine", "run": run})
     return result.counts
+
+
+def flush_days(days: dict[str, list[pd.DataFrame]], folder: Path, meta: dict, *, before: str | None) -> None:
+    """Write, and drop from ``days``, each buffered UTC day (``YYYY-MM-DD`` → parts) earlier than
+    ``before`` (every day when None), rows sorted by component and timestamp."""
+    for day in sorted(days):
+        if before is not None and day >= before:
+            break
+        part = pd.concat(days.pop(day), ignore_index=True)
+        part = part.sort_values(["component", "timestamp"], kind="stable")
+        part["component"] = part["component"].astype("string")
+        write_day(part, folder, day, meta)
 
 
 def write_day(part: pd.DataFrame, folder: Path, day: str, meta: dict) -> None:

@@ -31,7 +31,7 @@ from .._atomic import atomic_dir, write_json, write_parquet
 from ..errors import InputFileError
 from ..progress import progress
 from ..scale import client_for, n_workers
-from ._samples import default_max_gap_s, merge_samplers, write_day
+from ._samples import default_max_gap_s, flush_days, merge_samplers
 from .ldms import plan_files, raw_to_samples, read_one, sampler_metrics
 from .metrics import MetricInfo
 from .result import Quarantine, new_run_id, quarantine_path
@@ -217,14 +217,7 @@ class _Walk:
             for day, part in merged.groupby(days, sort=True):
                 self.days.setdefault(day, []).append(part)
         self.cut = until
-        done_before = None if until is None else until.strftime("%Y-%m-%d")
-        for day in sorted(self.days):
-            if done_before is not None and day >= done_before:
-                break
-            part = pd.concat(self.days.pop(day), ignore_index=True)
-            part = part.sort_values(["component", "timestamp"], kind="stable")
-            part["component"] = part["component"].astype("string")
-            write_day(part, folder, day, self.meta())
+        flush_days(self.days, folder, self.meta(), before=None if until is None else until.strftime("%Y-%m-%d"))
 
     def _rates(self, sampler: _Sampler, until: pd.Timestamp | None) -> tuple[pd.DataFrame, list[MetricInfo]]:
         raw = pd.concat(sampler.pending, ignore_index=True) if sampler.pending else sampler.empty

@@ -24,8 +24,7 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,7 @@ import pandas as pd
 from .._atomic import atomic_dir, write_json, write_parquet
 from ..errors import InputFileError
 from ..progress import progress
-from ._samples import counters_to_rates, write_day
+from ._samples import counters_to_rates, flush_days
 from .metrics import MetricInfo
 from .pcp_metrics import PCP_METRICS, PcpColumn, column_info, column_unit, derive_pcp, pcp_metric_names
 from .result import Quarantine, new_run_id, quarantine_path
@@ -146,6 +145,7 @@ def stream_pcp(
     output_dir: str | os.PathLike[str],
     *,
     keep_domain: bool = False,
+    hosts: Mapping[str, str] | None = None,
     max_gap_s: float | None = None,
 ) -> dict[str, int]:
     """Read pmlogger archives into the samples folder ``output_dir``, one archive at a time.
@@ -160,6 +160,9 @@ def stream_pcp(
     keep_domain : bool
         Keep the archive's host name whole; by default it is cut at the first dot
         (``node01.cluster.org`` → ``node01``), as Slurm names nodes.
+    hosts : mapping, optional
+        Archive host name (whole or cut) → component, where the scheduler names a node otherwise
+        than the node names itself (``{"vm": "localhost"}``); other hosts keep their names.
     max_gap_s : float, optional
         Longest interval a rate may span (default: 3 x the metric's median logging interval).
 
@@ -182,7 +185,7 @@ def stream_pcp(
     """
     archives = find_archives(paths)
     labels = sorted(archive_labels(archives), key=lambda lab: (lab["start"], str(lab["archive"])))
-    state = _State(keep_domain=keep_domain, max_gap_s=max_gap_s)
+    state = _State(keep_domain=keep_domain, hosts=dict(hosts or {}), max_gap_s=max_gap_s)
     output_dir = Path(output_dir)
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(atomic_dir(output_dir, kind="samples"))
@@ -207,8 +210,8 @@ def _day(epoch_s: float) -> str:
 class _State:
     """Counts, each host's carried counters and the day buffers of a streaming PCP ingest."""
 
-    def __init__(self, *, keep_domain: bool, max_gap_s: float | None) -> None:
-        self.keep_domain, self.max_gap_s = keep_domain, max_gap_s
+    def __init__(self, *, keep_domain: bool, hosts: dict[str, str], max_gap_s: float | None) -> None:
+        self.keep_domain, self.rename, self.max_gap_s = keep_domain, hosts, max_gap_s
         self.quarantine = Quarantine()
         self.lines_read = self.records = self.duplicates = self.rows_out = 0
         self.hosts: set[str] = set()
@@ -221,7 +224,8 @@ class _State:
     def read_archive(self, label: dict) -> None:
         """Read one archive's records into the day buffers."""
         base = label["archive"]
-        host = label["host"] if self.keep_domain else label["host"].split(".", 1)[0]
+        short = label["host"].split(".", 1)[0]
+        host = self.rename.get(label["host"]) or self.rename.get(short) or (label["host"] if self.keep_domain else short)
         lines = _run([str(base), *pcp_metric_names()], base)
         header = json.loads(next(lines))
         times: list[float] = []
@@ -317,13 +321,7 @@ class _State:
 
     def flush(self, folder: Path, *, before: str | None) -> None:
         """Write each buffered day earlier than ``before`` (all days when None)."""
-        for day in sorted(self.days):
-            if before is not None and day >= before:
-                break
-            part = pd.concat(self.days.pop(day), ignore_index=True)
-            part = part.sort_values(["component", "timestamp"], kind="stable")
-            part["component"] = part["component"].astype("string")
-            write_day(part, folder, day, self.meta())
+        flush_days(self.days, folder, self.meta(), before=before)
 
     def meta(self) -> dict:
         order = [c.column for c in PCP_METRICS] + ["cpu_busy_frac", "mem_used_bytes"]

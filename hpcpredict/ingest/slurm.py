@@ -150,6 +150,8 @@ def stream_sacct(
             names = _column_names(header.names)
             carry: pd.DataFrame | None = None
             carry_raw = RawLines([])
+            # Jobs whose own line was quarantined: their step lines must not stand in for them.
+            lost: set[str] = set()
             for chunk in iter_chunks(path, header, chunk_lines=chunk_lines):
                 advance(chunk.bytes_read)
                 stats.lines_read += chunk.lines_read
@@ -157,16 +159,22 @@ def stream_sacct(
                     line, _, reason = chunk.bad[0]
                     raise InputFileError(path, reason, line=line)
                 stats.add_quarantine(path, chunk.bad)
+                lost.update(_lost_job(raw_line, header.delimiter) for _, raw_line, _ in chunk.bad)
                 frame, raw = chunk.frame, chunk.raw
                 frame.columns = [*names, "_line"]
                 if carry is not None:
                     frame, raw = pd.concat([carry, frame], ignore_index=True), carry_raw + raw
                 frame, raw, carry, carry_raw = _split_last_job(frame, raw)
-                jobs = _fold(frame, raw, path, stats, tz=tz, cluster=cluster, strict=strict)
+                jobs = _fold(frame, raw, path, stats, tz=tz, cluster=cluster, strict=strict, lost=lost)
                 yield stats.conform(jobs), stats.take_quarantine()
             if carry is not None and len(carry):
-                jobs = _fold(carry, carry_raw, path, stats, tz=tz, cluster=cluster, strict=strict)
+                jobs = _fold(carry, carry_raw, path, stats, tz=tz, cluster=cluster, strict=strict, lost=lost)
                 yield stats.conform(jobs), stats.take_quarantine()
+
+
+def _lost_job(line: str, delimiter: str) -> str:
+    """The job a quarantined line belonged to (its first field, the JobID, up to a step's dot)."""
+    return line.split(delimiter, 1)[0].strip().split(".", 1)[0]
 
 
 def _column_names(names: list[str]) -> list[str]:
@@ -210,7 +218,7 @@ def _job_keys(job_ids: pd.Series) -> pd.Series:
     return extract(job_ids.fillna("").str.strip(), r"^(?P<k>[^.]*)")["k"].fillna("")
 
 
-def _fold(frame, raw, path, stats: StreamStats, *, tz, cluster, strict):
+def _fold(frame, raw, path, stats: StreamStats, *, tz, cluster, strict, lost=frozenset()):
     """Fold steps into their record, parse the records' job lines.
 
     A job's allocation line opens a record and the step lines after it belong to it. A job seen
@@ -255,8 +263,15 @@ def _fold(frame, raw, path, stats: StreamStats, *, tz, cluster, strict):
         raise InputFileError(path, reasons.iloc[i], line=int(jobs["_line"].iloc[i]))
     stats.add_quarantine(path, [(int(line), raw[int(pos)], reason) for line, pos, reason
                                 in zip(jobs.loc[bad, "_line"], jobs.loc[bad, "_pos"], reasons[bad])])
-    bad_hashes = jobs.loc[bad, "_hash"].to_numpy()
-    jobs = jobs[~bad]
+    # A record opened by a step line of a job whose own line was quarantined earlier (a '|' in
+    # its name, say) is that job's remains, not a job.
+    remains = (jobs["job_id"].str.contains(".", regex=False).to_numpy(dtype=bool, na_value=False)
+               & _job_keys(jobs["job_id"]).isin(lost).to_numpy() & ~bad.to_numpy())
+    bad_hashes = jobs.loc[bad | remains, "_hash"].to_numpy()
+    if remains.any():
+        stats.add_quarantine(path, [(int(line), raw[int(pos)], "step of a quarantined job") for line, pos
+                                    in zip(jobs.loc[remains, "_line"], jobs.loc[remains, "_pos"])])
+    jobs = jobs[~(bad | remains)]
     # Steps of a quarantined job go to the quarantine too: nothing of it is counted as written.
     steps = live & ~is_job & is_step
     orphan = steps & np.isin(hashes, bad_hashes)

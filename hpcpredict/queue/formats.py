@@ -1,31 +1,50 @@
 """Read the pending jobs a site has at hand: ``squeue --json``, ``squeue --format``, sacct, CSV.
 
 Every reader returns canonical jobs rows (:mod:`hpcpredict.schema`) in state PENDING, so queued
-jobs go through the same feature code as the offline pipeline.
+jobs go through the same feature code as the offline pipeline. All formats agree on ids: a pending
+array is **one row per pending task** (``10_3``, ``10_4``, ... with ``array_job_id`` and
+``array_task_id``; ``10_[3-5%2]`` in text, one record in JSON), a heterogeneous job one row per
+component (``12+0``, ``12+1``; JSON's separate job ids are mapped back). ``req_gpus`` is the GPUs
+the job asks for, from the TRES, ``%b`` or the JSON ``tres_per_*`` fields.
 
-The ``squeue --format`` field list hpcpredict understands (header line required)::
+The ``squeue`` text hpcpredict reads best (a header line is required)::
 
-    squeue --states=PENDING --format="%i|%j|%u|%a|%P|%q|%V|%l|%D|%C|%m|%T"
+    squeue --states=PENDING -O "JobArrayID:|,Name:|,...,tres-alloc:"   # SQUEUE_FIELDS
 
-which prints the header ``JOBID|NAME|USER|ACCOUNT|PARTITION|QOS|SUBMIT_TIME|TIME_LIMIT|NODES|
-CPUS|MIN_MEMORY|STATE``. Extra columns are kept; missing ones are left empty.
+``tres-alloc`` gives each job's memory in total. ``%m`` of ``squeue --format`` (SQUEUE_FORMAT,
+``%i|%j|%u|%a|%P|%q|%V|%l|%D|%C|%m|%T|%b|%r``) is per CPU for jobs that asked ``--mem-per-cpu``
+or got ``DefMemPerCPU`` and per node otherwise, and nothing in the line says which: without a
+``TRES_ALLOC`` column it is read as per node. A ``|`` in a job's name is put back into the name
+(:func:`hpcpredict.ingest._repair.repair_fields`); a line that cannot be repaired is left out
+with a warning naming it. Extra columns are kept; missing ones are left empty.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputFileError, ParameterError
-from ..ingest._slurm_values import parse_durations, parse_memory, parse_times
+from ..ingest._repair import repair_fields
+from ..ingest._slurm_values import parse_durations, parse_memory, parse_times, parse_tres
 from ..schema import conform_jobs
 
-__all__ = ["QUEUE_FORMATS", "read_queue"]
+__all__ = ["QUEUE_FORMATS", "SQUEUE_FIELDS", "SQUEUE_FORMAT", "QueueLineSkipped", "read_queue"]
 
 QUEUE_FORMATS = ("squeue-json", "squeue", "sacct", "csv")
+
+#: The ``squeue --format`` list hpcpredict reads (``%b``: the GPU request, ``%r``: the reason).
+SQUEUE_FORMAT = "%i|%j|%u|%a|%P|%q|%V|%l|%D|%C|%m|%T|%b|%r"
+#: The ``squeue -O`` list: ``tres-alloc`` carries the job's total memory, whatever ``%m`` means.
+SQUEUE_FIELDS = ",".join(f"{f}:|" for f in (
+    "JobArrayID", "Name", "UserName", "Account", "Partition", "QOS", "SubmitTime", "TimeLimit", "NumNodes",
+    "NumCPUs", "MinMemory", "State", "tres-per-node", "Reason")) + ",tres-alloc:"
 
 _SQUEUE_COLUMNS = {
     "JOBID": "job_id",
@@ -40,7 +59,17 @@ _SQUEUE_COLUMNS = {
     "CPUS": "req_cpus",
     "MIN_MEMORY": "min_memory",
     "STATE": "state",
+    "TRES_PER_NODE": "tres_per_node",
+    "TRES_ALLOC": "tres_alloc",
+    "REASON": "reason",
+    "ARRAY_JOB_ID": "job_id",
 }
+_ARRAY = re.compile(r"^(?P<job>\d+)_\[(?P<tasks>[^\]]+)\]$")
+_GRES_GPU = re.compile(r"gpu(?::[^:,]+)?[:=](?P<n>\d+)")
+
+
+class QueueLineSkipped(UserWarning):
+    """A queue line that could not be read (e.g. an unrepairable ``|``): that job gets no prediction."""
 
 
 def read_queue(path: str | os.PathLike[str], *, fmt: str | None = None, tz: str = "UTC") -> pd.DataFrame:
@@ -69,7 +98,7 @@ def read_queue(path: str | os.PathLike[str], *, fmt: str | None = None, tz: str 
     if fmt not in QUEUE_FORMATS:
         raise ParameterError("fmt", f"one of {', '.join(QUEUE_FORMATS)}", fmt)
     reader = {"squeue-json": _read_squeue_json, "squeue": _read_squeue_text, "sacct": _read_sacct, "csv": _read_csv}[fmt]
-    jobs = reader(path, tz)
+    jobs = _one_row_per_task(reader(path, tz))
     jobs["state"] = "PENDING"
     jobs["source"] = f"queue:{fmt}"
     return conform_jobs(jobs)
@@ -119,10 +148,9 @@ def _read_squeue_json(path: Path, tz: str) -> pd.DataFrame:
         mem_mb = per_node * (nodes or 1) if per_node else (per_cpu * (cpus or 1) if per_cpu else None)
         limit_min = _number(job.get("time_limit"))
         submit = _number(job.get("submit_time"))
-        task = _number(job.get("array_task_id"))
         rows.append(
             {
-                "job_id": f"{_number(job['array_job_id'])}_{task}" if task is not None and _number(job.get("array_job_id")) else str(job["job_id"]),
+                "job_id": _json_id(job),
                 "app": job.get("name"),
                 "user": job.get("user_name") or job.get("user"),
                 "account": job.get("account"),
@@ -133,9 +161,68 @@ def _read_squeue_json(path: Path, tz: str) -> pd.DataFrame:
                 "req_nodes": nodes,
                 "req_cpus": cpus,
                 "req_mem_bytes": mem_mb * 1024.0**2 if mem_mb else None,
+                "req_gpus": _json_gpus(job, nodes),
+                "reason": job.get("state_reason"),
             }
         )
-    return pd.DataFrame(rows, columns=["job_id", "app", "user", "account", "partition", "qos", "submit_time", "time_limit_s", "req_nodes", "req_cpus", "req_mem_bytes"])
+    return pd.DataFrame(rows, columns=["job_id", "app", "user", "account", "partition", "qos", "submit_time",
+                                       "time_limit_s", "req_nodes", "req_cpus", "req_mem_bytes", "req_gpus", "reason"])
+
+
+def _json_id(job: dict) -> str:
+    """The id the text formats print: ``10_[1-5%2]``/``10_3`` for arrays, ``12+1`` for het parts."""
+    array_job, task = _number(job.get("array_job_id")), _number(job.get("array_task_id"))
+    if array_job:
+        if task is not None:
+            return f"{array_job}_{task}"
+        tasks = job.get("array_task_string") or ""
+        if tasks:
+            return f"{array_job}_[{tasks}]"
+    het_job = _number(job.get("het_job_id"))
+    if het_job:
+        return f"{het_job}+{_number(job.get('het_job_offset')) or 0}"
+    return str(job["job_id"])
+
+
+def _json_gpus(job: dict, nodes) -> float | None:
+    """GPUs asked: the TRES request, else ``tres_per_job``/``tres_per_node`` (``gres:gpu:2``)."""
+    tres = job.get("tres_req_str") or ""
+    if "gres/gpu" in tres:
+        return float(parse_tres(pd.Series([tres]), "req")[0].loc[0, "req_gpus"])
+    for key, times in (("tres_per_job", 1), ("tres_per_node", nodes or 1)):
+        match = _GRES_GPU.search(job.get(key) or "")
+        if match:
+            return float(match["n"]) * times
+    return 0.0
+
+
+def _one_row_per_task(jobs: pd.DataFrame) -> pd.DataFrame:
+    """A pending array (``10_[1-5%2]``: tasks 1 to 5, at most 2 at once) becomes one row per task."""
+    ids = jobs["job_id"].astype("string").fillna("")
+    arrays = ids.str.extract(_ARRAY)
+    rows = []
+    for i, (job, tasks) in enumerate(zip(arrays["job"], arrays["tasks"])):
+        if pd.isna(job):
+            rows.append((i, ids.iloc[i], pd.NA, pd.NA))
+            continue
+        for task in _task_ids(tasks.split("%")[0]):
+            rows.append((i, f"{job}_{task}", job, str(task)))
+    plain = ids.str.extract(r"^(?P<job>\d+)_(?P<task>\d+)$")
+    out = jobs.iloc[[r[0] for r in rows]].reset_index(drop=True)
+    out["job_id"] = [r[1] for r in rows]
+    out["array_job_id"] = pd.array([r[2] if pd.notna(r[2]) else plain["job"].iloc[r[0]] for r in rows], dtype="string")
+    out["array_task_id"] = pd.array([r[3] if pd.notna(r[3]) else plain["task"].iloc[r[0]] for r in rows], dtype="string")
+    return out
+
+
+def _task_ids(ranges: str) -> list[int]:
+    """``1-5``, ``3,5-9:2`` (with a step) as task numbers."""
+    out: list[int] = []
+    for part in ranges.split(","):
+        bounds, _, step = part.partition(":")
+        lo, _, hi = bounds.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1, int(step or 1)))
+    return out
 
 
 def _read_squeue_text(path: Path, tz: str) -> pd.DataFrame:
@@ -147,11 +234,15 @@ def _read_squeue_text(path: Path, tz: str) -> pd.DataFrame:
             continue
         fields = line.split("|")
         if len(fields) != len(header):
-            raise InputFileError(path, f"expected {len(header)} fields, found {len(fields)}", line=lineno)
+            fields, reason = repair_fields(fields, header)
+            if fields is None:
+                warnings.warn(f"{path}, line {lineno}: {reason}; this job is left out", QueueLineSkipped, stacklevel=3)
+                continue
         rows.append([f.strip() for f in fields])
         numbers.append(lineno)
     raw = pd.DataFrame(rows, columns=header).rename(columns=_SQUEUE_COLUMNS)
-    out = raw.drop(columns=[c for c in ("submit_time", "time_limit", "min_memory", "state") if c in raw.columns])
+    out = raw.drop(columns=[c for c in ("submit_time", "time_limit", "min_memory", "state", "tres_per_node",
+                                        "tres_alloc") if c in raw.columns])
     for col in ("req_nodes", "req_cpus"):
         if col in out.columns:
             out[col] = pd.to_numeric(out[col], errors="coerce")
@@ -161,12 +252,19 @@ def _read_squeue_text(path: Path, tz: str) -> pd.DataFrame:
     if "time_limit" in raw.columns:
         out["time_limit_s"], bad = parse_durations(raw["time_limit"])
         _refuse(bad, raw["time_limit"], numbers, path, "TIME_LIMIT", "not a Slurm duration")
+    nodes = out["req_nodes"].fillna(1) if "req_nodes" in out.columns else 1
+    tres = parse_tres(raw["tres_alloc"].replace("N/A", ""), "req")[0] if "tres_alloc" in raw.columns else None
     if "min_memory" in raw.columns:
-        # %m is the minimum memory per node, in megabytes unless a unit is given
-        nodes = out["req_nodes"] if "req_nodes" in out.columns else None
+        # %m: per node, or per CPU for --mem-per-cpu/DefMemPerCPU jobs (the line does not say)
         per_node, bad = parse_memory(raw["min_memory"], default_unit="M")
         _refuse(bad, raw["min_memory"], numbers, path, "MIN_MEMORY", "not a memory size")
-        out["req_mem_bytes"] = (per_node * nodes.fillna(1)) if nodes is not None else per_node
+        out["req_mem_bytes"] = per_node * nodes
+    if tres is not None:  # the job's total, whichever way it asked
+        out["req_mem_bytes"] = tres["req_tres_mem_bytes"].fillna(out.get("req_mem_bytes", np.nan))
+        out["req_gpus"] = tres["req_gpus"].fillna(0.0)
+    elif "tres_per_node" in raw.columns:
+        per = raw["tres_per_node"].str.extract(_GRES_GPU)["n"].astype("float64").fillna(0.0)
+        out["req_gpus"] = per * nodes
     return out
 
 
@@ -183,7 +281,10 @@ def _read_sacct(path: Path, tz: str) -> pd.DataFrame:
     if "sacct" not in READERS:
         raise ParameterError("fmt", "a format whose reader is installed", "sacct")
     jobs = READERS["sacct"]([path], tz=tz).jobs
-    return jobs.loc[jobs["state"] == "PENDING"]  # a dump without --state=PENDING holds other jobs too
+    jobs = jobs.loc[jobs["state"] == "PENDING"].copy()  # a dump without --state=PENDING holds other jobs too
+    if "req_gpus" in jobs and "req_tres" in jobs:  # a TRES request without gres/gpu asks for none
+        jobs["req_gpus"] = jobs["req_gpus"].where(jobs["req_tres"].isna() | jobs["req_gpus"].notna(), 0.0)
+    return jobs.drop(columns=["array_job_id", "array_task_id"], errors="ignore").reset_index(drop=True)
 
 
 def _read_csv(path: Path, tz: str) -> pd.DataFrame:

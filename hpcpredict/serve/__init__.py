@@ -22,6 +22,9 @@ def serve(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     device: str = "cpu",
     limits: ServiceLimits = ServiceLimits(),
+    refresh_s: float | None = None,
+    collect: bool = False,
+    nodes: int | None = None,
 ) -> None:
     """Serve ``model`` over HTTP until interrupted (see :func:`create_app`).
 
@@ -30,7 +33,8 @@ def serve(
 
     ``limits`` sets the read timeout (request head, and again the body), the keep-alive timeout
     and the connection cap (:class:`ServiceLimits`). Without ``token_file``, ``/predict`` is open
-    and ``/admin/reload`` is off.
+    and ``/admin/reload`` is off. ``refresh_s`` (with ``collect``) keeps the snapshot of history
+    current from the jobs table (and the live Slurm); see :func:`create_app`.
     """
     import uvicorn
 
@@ -47,7 +51,7 @@ def serve(
     from .app import create_app
 
     app = create_app(model, jobs=jobs, samples=samples, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes,
-                     read_timeout_s=limits.read_timeout_s, device=device)
+                     read_timeout_s=limits.read_timeout_s, device=device, refresh_s=refresh_s, collect=collect, nodes=nodes)
     uvicorn.Server(server_config(app, host=host, port=port, limits=limits)).run()
 
 

@@ -70,8 +70,8 @@ def _job_lines(jobs: pd.DataFrame, hosts_of: list, topo: Topology, world: World,
         state = job.state
         if state == "PENDING":
             start, end, elapsed, nodelist, alloc = "Unknown", "Unknown", 0, "None assigned", ""
-        elif not started:  # cancelled while waiting: Slurm sets Start = End = the cancel time
-            start, end, elapsed, nodelist, alloc = end_iso[i], end_iso[i], 0, "None assigned", ""
+        elif not started:  # cancelled while waiting: Slurm 22.05 prints Start None, End the cancel time
+            start, end, elapsed, nodelist, alloc = "None", end_iso[i], 0, "None assigned", ""
         else:
             running = state == "RUNNING"
             start, end = start_iso[i], "Unknown" if running else end_iso[i]
@@ -82,7 +82,8 @@ def _job_lines(jobs: pd.DataFrame, hosts_of: list, topo: Topology, world: World,
         arr = (str(job.array_job), jid.split("_", 1)[1]) if job.array_job >= 0 else ("", "")
         lines.append("|".join([
             jid, raw, job.app, job.user, job.account, job.partition, job.qos, submit_iso[i], eligible_iso[i], start, end,
-            _duration(elapsed), _duration(job.limit_s), str(n), str(n * C), f"{mem_g}G", req_tres, alloc, nodelist,
+            # ReqMem: the job's total from its TRES, without the old n/c suffix (real sacct 22.05)
+            _duration(elapsed), _duration(job.limit_s), str(n), str(n * C), f"{n * mem_g}G", req_tres, alloc, nodelist,
             shown, _EXIT[state], "", "", str(job.uid), *arr, CLUSTER]))
         if not (steps and started):
             continue
@@ -96,13 +97,11 @@ def _job_lines(jobs: pd.DataFrame, hosts_of: list, topo: Topology, world: World,
             (".extern", "extern", n, n * C, t0, t1, nodelist, "RUNNING" if unknown else "COMPLETED", "0:0", "1024K"),
             (".0", job.app, n, n * C, s0, s1, nodelist, s_state, s_exit, f"{rss_k}K"),
         ]
-        if s_state == "CANCELLED" and job.cancelled:
-            step_rows[2] = step_rows[2][:7] + (f"CANCELLED by {job.uid}",) + step_rows[2][8:]
         for suffix, name, nn, ncpu, a, b, nl, st, ex, rss in step_rows:
             a_iso, b_iso = _iso(np.array([a, b]))
             lines.append("|".join([
                 jid + suffix, raw + suffix, name, "", job.account, "", "", a_iso, a_iso, a_iso,
-                "Unknown" if unknown else b_iso, _duration(b - a), "", str(nn), str(ncpu), f"{mem_g}G", "",
+                "Unknown" if unknown else b_iso, _duration(b - a), "", str(nn), str(ncpu), "", "",
                 f"cpu={ncpu},mem={nn * mem_g}G,node={nn}", nl, st, ex, rss, rss, "", *arr, CLUSTER]))
     return lines
 

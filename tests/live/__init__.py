@@ -1,0 +1,1 @@
+"""Tests against the live Slurm of ``make test-slurm`` (marked ``slurm``)."""
