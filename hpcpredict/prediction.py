@@ -23,6 +23,8 @@ def predict(
     jobs: pd.DataFrame | str | os.PathLike[str] | None = None,
     samples=None,
     at=None,
+    start: bool = False,
+    nodes: int | None = None,
     device: str = "cpu",
 ) -> pd.DataFrame:
     """Predict every job of a feature table, or the jobs waiting in a queue.
@@ -37,6 +39,9 @@ def predict(
         Parquet file to write the predictions to (atomically).
     queue, jobs, samples, at
         Queued-job prediction instead: see :func:`hpcpredict.queue.predict_queued`.
+    start : bool
+        With a queue, also each job's expected start on a machine of ``nodes`` (see
+        :func:`hpcpredict.schedule.queue_start_times`).
     device : {"cpu", "cuda"}
         Where XGBoost predicts (feature-table prediction).
 
@@ -50,12 +55,16 @@ def predict(
 
     if (features is None) == (queue is None):
         raise ParameterError("features/queue", "exactly one of a feature table or a queue", "both" if queue is not None else "neither")
+    if start and queue is None:
+        raise ParameterError("start", "used with a queue (start times are for pending jobs)", start)
     if output is not None:
         check_output(output, folder=False, inputs=[model, features, queue, jobs, samples])
     bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     if queue is not None:
         from .queue import predict_queued
 
+        if start:
+            return _with_start_times(bundle, queue, jobs, samples, at, nodes, output)
         out = predict_queued(bundle, queue, jobs, samples, at)
         if output is not None:
             write_parquet(out, output, metadata={"table": "queue_predictions", "model": str(bundle.path_), "at": str(out.attrs["at"])})
@@ -71,4 +80,21 @@ def predict(
         out[f"predicted_p10_{target}"], out[f"predicted_p90_{target}"] = bounds[:, 0], bounds[:, -1]
     if output is not None:
         write_parquet(out, output, metadata={"table": "predictions", "model": str(bundle.path_), "target": target})
+    return out
+
+
+def _with_start_times(bundle, queue, jobs, samples, at, nodes, output) -> pd.DataFrame:
+    """Queue predictions plus expected starts: the queue and jobs are read once for both."""
+    from .features.build import _read_table
+    from .queue import predict_queued, read_queue
+    from .schedule import queue_start_times
+
+    pending = queue if isinstance(queue, pd.DataFrame) else read_queue(queue)
+    jobs_df = jobs if jobs is None or isinstance(jobs, pd.DataFrame) else _read_table(jobs)
+    out = predict_queued(bundle, pending, jobs_df, samples, at)
+    at_used = out.attrs["at"]
+    out = queue_start_times(bundle, out, pending.reset_index(drop=True), jobs_df, nodes=nodes, at=at_used)
+    out.attrs["at"] = at_used
+    if output is not None:
+        write_parquet(out, output, metadata={"table": "queue_predictions", "model": str(bundle.path_), "at": str(at_used)})
     return out

@@ -48,7 +48,7 @@ def test_the_whole_slice_from_the_command_line(tmp_path, kth_slice):
     evaluation = run("evaluate", model, feats, "--json")
     assert evaluation.returncode == 0
     doc = json.loads(evaluation.stdout)
-    assert set(doc["metrics"]) == {"model", "requested_limit", "user_last2", "user_median"}
+    assert {"model", "requested_limit", "user_last2", "alea_last2_max", "user_median"} <= set(doc["metrics"])
     predicted = run("predict", model, feats, "-o", tmp_path / "p.parquet", "--json")
     assert len(json.loads(predicted.stdout)) == 3000
     explained = run("explain", model, feats, "-o", tmp_path / "explain", "--top", "5", "--json")

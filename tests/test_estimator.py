@@ -115,7 +115,7 @@ def test_conformal_calibration_widens_intervals_that_are_too_narrow_on_later_job
     X = pd.DataFrame({"limit_s": rng.uniform(100, 1000, n)})
     y = X["limit_s"].to_numpy() * np.exp(rng.normal(0, 0.1 + 0.5 * t / n, n))
     train, test = slice(0, 3000), slice(3000, n)
-    model = RuntimeModel(n_estimators=60, learning_rate=0.3, min_child_weight=1, n_jobs=1, intervals=True)
+    model = RuntimeModel(n_estimators=60, learning_rate=0.3, min_child_weight=1, n_jobs=1, intervals=True, validation_fraction=0.1)
     model.fit(X.iloc[train], y[train], time=t[train])
     cal = model.interval_calibration_
     assert cal["rows"] == 300 and cal["lower"] > 0 and cal["upper"] > 0  # validation: the latest 10%

@@ -91,3 +91,25 @@ def test_features_carry_family_and_horizon():
     assert specs["submit_hour"]["family"] == "calendar"
     assert {f["horizon"] for f in specs.values()} == {"submit"}
     assert "runtime_s" in table.columns and "runtime_s" not in specs
+
+
+def test_heuristic_features_equal_a_brute_force_reference():
+    jobs = _jobs(n=200, seed=3)
+    jobs["time_limit_s"] = jobs["runtime_s"] * np.random.default_rng(4).uniform(1, 5, len(jobs))
+    jobs["state"] = np.where(np.arange(len(jobs)) % 3 == 0, "FAILED", "COMPLETED")
+    jobs.loc[jobs.index[10:14], "submit_time"] = jobs.loc[jobs.index[10], "submit_time"]  # a burst in one second
+    jobs.loc[jobs.index[10:14], "user"] = "a"
+    got = build_features(jobs, horizon="submit")
+    for i, job in jobs.iterrows():
+        mine = jobs[jobs["user"] == job["user"]]
+        prior = mine[mine["end_time"] < job["submit_time"]].sort_values("end_time", kind="stable")
+        ratio = (prior["runtime_s"] / prior["time_limit_s"]).to_numpy()
+        done = prior.loc[prior["state"] == "COMPLETED", "runtime_s"].to_numpy()
+        want = {
+            "user_ratio_last2_max": ratio[-2:].max() if len(ratio) else np.nan,
+            "user_ratio_last5_mean": ratio[-5:].mean() if len(ratio) else np.nan,
+            "user_alea_last5_max_s": job["time_limit_s"] * ratio[-5:].max() if len(ratio) else np.nan,
+            "user_last2_completed_mean_s": done[-2:].mean() if len(done) else np.nan,
+        }
+        for name, value in want.items():
+            np.testing.assert_allclose(got.loc[i, name], value, rtol=1e-9, err_msg=f"{name} of job {i}")

@@ -154,3 +154,13 @@ def test_predictions_must_match_the_jobs():
         replay_schedule(w, [1.0, 2.0])
     with pytest.raises(ParameterError, match="'policy'"):
         replay_schedule(w, [1.0], policy="fifo")
+
+
+def test_jobs_without_a_limit_run_under_the_site_default():
+    # No limit on b: it gets the largest limit in the trace (300 s) and is planned with it.
+    w = _workload([(0, 1, 50, 300), (0, 1, 100, float("nan"))], nodes=2)
+    assert w.limit_s.tolist() == [300.0, 300.0] and w.default_limit_jobs == 1
+    # No limit anywhere (the NASA iPSC trace): the longest runtime is the default.
+    none = _workload([(0, 1, 50, float("nan")), (0, 1, 100, float("nan"))], nodes=2)
+    assert none.limit_s.tolist() == [100.0, 100.0] and none.default_limit_jobs == 2
+    assert _starts(none) == [0.0, 0.0]

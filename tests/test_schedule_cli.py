@@ -29,9 +29,11 @@ def test_schedule_json_compares_every_predictor_and_writes_the_plot(pipeline, tm
 
 
 def test_schedule_table_on_an_swf_trace(kth_slice):
-    out = run("schedule", kth_slice, "--predictor", "limit", "--policy", "conservative")
+    out = run("schedule", kth_slice, "--predictor", "last2", "--policy", "conservative", "--starts", 200)
     assert out.returncode == 0, out.stderr
     assert "conservative backfilling replay" in out.stdout and "recorded in the trace" in out.stdout
+    # The limit-based planner (squeue --start) is always scored beside the predictor.
+    assert "start times predicted at submission, 200 jobs" in out.stdout and "│ limit " in out.stdout and "│ last2 " in out.stdout
     assert "on 100 processors (SWF header MaxProcs)" in out.stderr
 
 

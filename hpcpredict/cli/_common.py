@@ -46,7 +46,7 @@ def table(title: str, columns: list[str], rows: list[list], *, text_columns: tup
     """A rich table: the first column and ``text_columns`` left-aligned, numbers right-aligned."""
     out = Table(title=title, title_justify="left")
     for i, col in enumerate(columns):
-        out.add_column(col, justify="left" if i == 0 or col in text_columns else "right")
+        out.add_column(col, justify="left" if i == 0 or col in text_columns else "right", no_wrap=i == 0)  # row names stay whole
     for row in rows:
         out.add_row(*[_fmt(v) for v in row])
     return out

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from ._common import console, err_console, handle_errors, print_json
-from .render import demo_report, evaluation_table, group_tables, queue_table, ranking_tables, replay_table
+from .render import common_table, demo_report, evaluation_table, group_tables, queue_table, ranking_tables, replay_table
 
 Json = typer.Option(False, "--json", help="Print one JSON document to stdout instead of tables.")
 Dask = typer.Option(None, "--dask", help="Run on Dask: local:N (N local worker processes) or a scheduler address tcp://host:8786.", show_default=False)
@@ -69,7 +69,8 @@ def train(
 def evaluate(
     model: Path = typer.Argument(..., help="Model bundle folder.", show_default=False),
     features: Path | None = typer.Argument(None, help="Feature table (not needed with --replay).", show_default=False),
-    split: str = typer.Option("temporal", "--split", help="temporal (default), rolling (monthly refits), loao (leave one application out) or kfold (random, flatters)."),
+    split: str = typer.Option("temporal", "--split", help="temporal (default), rolling (refits every --every), loao (leave one application out) or kfold (random, flatters)."),
+    every: str | None = typer.Option(None, "--every", help="Period of --split rolling: 7d refits weekly on the jobs ended by then (default: each calendar month)."),
     by: str | None = typer.Option(None, "--by", help="Also score per value of this column: app, partition, ..."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a predicted-vs-actual plot (PNG) here."),
     folds: int = typer.Option(5, "--folds", help="Folds of --split kfold."),
@@ -87,11 +88,15 @@ def evaluate(
         return
     from ..evaluate.evaluation import evaluate as score
 
-    result = score(model, features, split=split, by=by, plot=plot, folds=folds)
+    result = score(model, features, split=split, by=by, plot=plot, folds=folds, every=every)
     if json:
         print_json(result)
         return
     console.print(evaluation_table(result))
+    if result["common"]["rows"] < result["rows"]:
+        console.print(common_table(result))
+    for warning in result.get("warnings", []):
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for t in group_tables(result):
         console.print(t)
     if plot is not None:
@@ -106,6 +111,8 @@ def predict(
     jobs: Path | None = typer.Option(None, "--jobs", help="Jobs table giving history and system state (with --queue)."),
     samples: Path | None = typer.Option(None, "--samples", help="Node monitoring samples (with --queue)."),
     at: str | None = typer.Option(None, "--at", help="Moment to predict at (ISO time); default the latest time in the inputs."),
+    start: bool = typer.Option(False, "--start", help="Also each queued job's expected start: running jobs (from --jobs) end at their predicted runtimes, the queue is planned in priority order (needs --nodes)."),
+    nodes: int | None = typer.Option(None, "--nodes", help="Machine size for --start (nodes, or processors when the jobs carry no node counts)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Predictions to write (Parquet)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (feature-table prediction)."),
     json: bool = Json,
@@ -113,7 +120,7 @@ def predict(
     """Predict the runtime of every job in a feature table, or of the jobs waiting in a queue."""
     from ..prediction import predict as run_predict
 
-    result = run_predict(model, features, output, queue=queue, jobs=jobs, samples=samples, at=at, device=device)
+    result = run_predict(model, features, output, queue=queue, jobs=jobs, samples=samples, at=at, start=start, nodes=nodes, device=device)
     if json:
         print_json(result.to_dict(orient="records"))
     elif queue is not None:

@@ -6,7 +6,7 @@ from rich.table import Table
 
 from ._common import table
 
-__all__ = ["demo_report", "evaluation_table", "group_tables", "metrics_table", "queue_table", "ranking_tables", "replay_table"]
+__all__ = ["common_table", "demo_report", "evaluation_table", "group_tables", "metrics_table", "queue_table", "ranking_tables", "replay_table"]
 
 
 def evaluation_table(evaluation: dict) -> Table:
@@ -16,28 +16,49 @@ def evaluation_table(evaluation: dict) -> Table:
         title = f"{evaluation['rows']:,} held-out jobs submitted from {evaluation['test_boundary']}"
     else:
         title = f"{split} split ({len(evaluation.get('folds', []))} folds), {evaluation['rows']:,} test jobs — {evaluation.get('split_note', '')}"
-    return metrics_table(evaluation["metrics"], title)
+    return metrics_table(evaluation["metrics"], title + "; each predictor on the jobs it can predict", unit=_unit(evaluation))
 
 
-def metrics_table(metrics: dict, title: str) -> Table:
-    """Metrics (rows) for each predictor (columns); the best of each row in bold, "—" where not defined."""
-    higher_better = {"r2_log", "average_accuracy"}
-    rows = []
+def common_table(evaluation: dict) -> Table:
+    """The same metrics on the jobs every predictor can predict (shown when that is not all of them)."""
+    common = evaluation["common"]
+    return metrics_table(common["metrics"], f"the {common['rows']:,} of {evaluation['rows']:,} jobs every predictor with a value can predict", unit=_unit(evaluation))
+
+
+def _unit(evaluation: dict) -> str:
+    """The unit of the target, as the evaluation names it (none for a target whose name carries none)."""
+    return evaluation.get("unit", "s")
+
+
+def metrics_table(metrics: dict, title: str, *, unit: str = "s") -> Table:
+    """One row per predictor, one column per metric; the best of each column in bold, "—" where not defined.
+
+    The first column counts the jobs each predictor was scored on (a predictor may predict only
+    some); "(s)" in a label becomes the target's ``unit`` (none when it has none).
+    """
     from ..evaluate.metrics import METRICS
 
-    for m, label in METRICS.items():
-        values = {name: scores.get(m) for name, scores in metrics.items()}
-        present = {k: v for k, v in values.items() if v is not None and v == v}
-        if not present:
-            continue
-        best = None if m == "interval_coverage" else (max if m in higher_better else min)(present, key=present.get)
-        rows.append([label] + ["—" if name not in present else f"[bold]{_num(v)}[/]" if name == best else _num(v) for name, v in values.items()])
-    return table(title, ["metric", *[_label(p) for p in metrics]], rows)
+    higher_better = {"r2_log", "average_accuracy"}
+    # relative errors (MAPE) stay in --json: the table has a row per heuristic and must fit a terminal
+    shown = {m: label.replace("(s)", f"({unit})" if unit else "").rstrip() for m, label in METRICS.items() if m not in ("mape", "median_ape")}
+    shown = {m: label for m, label in shown.items() if any(scores.get(m) == scores.get(m) and scores.get(m) is not None for scores in metrics.values())}
+    best = {}
+    for m in shown:
+        present = {k: v[m] for k, v in metrics.items() if v.get(m) is not None and v[m] == v[m] and v.get("n", 1) > 0}
+        if present and m != "interval_coverage":
+            best[m] = (max if m in higher_better else min)(present, key=present.get)
+    rows = []
+    for name, scores in metrics.items():
+        cells = [_num(scores.get(m)) if best.get(m) != name else f"[bold]{_num(scores.get(m))}[/]" for m in shown]
+        rows.append([_label(name), f"{scores.get('n', 0):,}", *cells])
+    return table(title, ["predictor", "jobs scored", *shown.values()], rows)
 
 
 def _label(predictor: str) -> str:
     """A header that can wrap on narrow terminals: ``requested_limit`` → ``requested limit``."""
-    return predictor.replace("_", " ").replace("last2", "last-2")
+    import re
+
+    return re.sub(r"last(\d)", r"last-\1", predictor).replace("_", " ")
 
 
 def group_tables(evaluation: dict, *, metric_names: tuple[str, ...] = ("mae", "average_accuracy")) -> list[Table]:
@@ -111,17 +132,17 @@ def demo_report(summary: dict) -> list:
 
 
 def queue_table(predictions) -> Table:
-    """One line per queued job: limit, prediction (with interval), end if started now, reasons."""
+    """One line per queued job: limit, prediction (with interval), end if started now (or expected start), reasons."""
     has_interval = "predicted_p10_s" in predictions.columns
+    has_start = "expected_start" in predictions.columns
     rows = []
     for _, job in predictions.iterrows():
         interval = f" [{_hours(job['predicted_p10_s'])}–{_hours(job['predicted_p90_s'])}]" if has_interval else ""
-        rows.append(
-            [job["job_id"], str(job["user"]), _hours(job["time_limit_s"]), _hours(job["predicted_runtime_s"]) + interval,
-             job["predicted_end_if_started_now"].strftime("%Y-%m-%d %H:%M"), "\n".join(job["reasons"])]
-        )
+        when = [job["expected_start"].strftime("%Y-%m-%d %H:%M"), job["limit_based_start"].strftime("%Y-%m-%d %H:%M")] if has_start else [job["predicted_end_if_started_now"].strftime("%Y-%m-%d %H:%M")]
+        rows.append([job["job_id"], str(job["user"]), _hours(job["time_limit_s"]), _hours(job["predicted_runtime_s"]) + interval, *when, "\n".join(job["reasons"])])
     at = predictions.attrs.get("at")
-    return table(f"{len(predictions)} queued jobs, predicted at {at}", ["job", "user", "limit", "predicted", "ends if started now", "why"], rows, text_columns=("why",))
+    when_columns = ["expected start", "start planned with limits"] if has_start else ["ends if started now"]
+    return table(f"{len(predictions)} queued jobs, predicted at {at}", ["job", "user", "limit", "predicted", *when_columns, "why"], rows, text_columns=("why",))
 
 
 def _hours(seconds: float) -> str:

@@ -16,16 +16,19 @@ def schedule(
     policy: str = typer.Option("easy", "--policy", help="easy or conservative backfilling."),
     nodes: int | None = typer.Option(None, "--nodes", help="Machine size (default: the SWF header, or the largest job)."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG comparing the predictors here."),
+    starts: int = typer.Option(0, "--starts", help="Also score start-time predictions at submission for this many jobs (evenly spread) against the recorded starts, beside the limit-based planner."),
     json: bool = typer.Option(False, "--json", help="Print one JSON document to stdout instead of a table."),
 ) -> None:
     """Replay the trace's submissions with a backfilling scheduler planning with each predictor."""
     from ..schedule import compare_predictors
 
-    result = compare_predictors(jobs, predictors=predictor, policy=policy, nodes=nodes, plot=plot)
+    result = compare_predictors(jobs, predictors=predictor, policy=policy, nodes=nodes, plot=plot, starts=starts)
     if json:
         print_json(result)
         return
     console.print(schedule_table(result))
+    if "start_times" in result:
+        console.print(start_table(result["start_times"]))
     aside = ", ".join(f"{n:,} {why}" for why, n in result["set_aside"].items())
     err_console.print(
         f"{result['jobs']:,} jobs on {result['machine_size']:,} {result['unit']} ({result['machine_source']})"
@@ -47,3 +50,10 @@ def schedule_table(result: dict):
         rec = result["recorded"]
         rows.append(["recorded in the trace", rec["mean_wait_s"], rec["p95_wait_s"], rec["mean_bounded_slowdown"], "", "", ""])
     return table(f"{result['policy']} backfilling replay", columns, rows)
+
+
+def start_table(scores: dict):
+    """Start-time accuracy per predictor (``limit`` is what ``squeue --start`` plans with)."""
+    columns = ["planner", "MAE (s)", "median |error| (s)", "bias (s)", "within 10%", "within 1 h"]
+    rows = [[name, s["mae_s"], s["median_abs_error_s"], s["bias_s"], s["within_10pct"], s["within_1h"]] for name, s in scores["predictors"].items()]
+    return table(f"start times predicted at submission, {scores['jobs']:,} jobs", columns, rows)

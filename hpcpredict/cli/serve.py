@@ -26,6 +26,7 @@ def serve(
     max_connections: int = typer.Option(ServiceLimits.max_connections, "--max-connections", help="Connections served at once (more get 503 at once)."),
     refresh: float | None = typer.Option(None, "--refresh", help="Every so many minutes, rebuild the snapshot from --jobs (swapped in atomically)."),
     collect: bool = typer.Option(False, "--collect", help="With --refresh: run `hpcpredict collect` on --jobs first (the live Slurm)."),
+    nodes: int | None = typer.Option(None, "--nodes", help="Machine size: requests may then ask for expected start times (\"start\": true)."),
 ) -> None:
     """Serve predictions over HTTP: POST /predict, GET /health, POST /admin/reload (OpenAPI at /docs).
 
@@ -36,4 +37,4 @@ def serve(
     limits = ServiceLimits(read_timeout_s=read_timeout_s, keep_alive_s=keep_alive_s, max_connections=max_connections)
     run_service(model, jobs=jobs, samples=samples, host=host, port=port, token_file=token_file, max_batch=max_batch,
                 max_body_bytes=max_body_bytes, device=device, limits=limits,
-                refresh_s=refresh * 60 if refresh is not None else None, collect=collect)
+                refresh_s=refresh * 60 if refresh is not None else None, collect=collect, nodes=nodes)

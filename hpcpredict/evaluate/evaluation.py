@@ -11,10 +11,11 @@ from ..errors import ParameterError
 from ..model import RuntimeModel, check_table, unseen_categories
 from ..model.train import table_for, build_model, cap_runtime, censored_rows, feature_frame, only_apps, valid_target
 from .baselines import baseline_predictions
-from .metrics import interval_coverage, score
+from .checks import analyst_warnings
+from .metrics import interval_coverage, score, target_unit
 from .splits import SPLITS, Fold, kfold_folds, loao_folds, rolling_folds, temporal_fold
 
-__all__ = ["evaluate", "held_out_rows", "load_evaluation_table", "split_predictions"]
+__all__ = ["common_mask", "evaluate", "every_to_freq", "held_out_rows", "load_evaluation_table", "split_predictions"]
 
 
 def held_out_rows(bundle: RuntimeModel, table: pd.DataFrame) -> pd.DataFrame:
@@ -91,6 +92,7 @@ def evaluate(
     plot: str | os.PathLike[str] | None = None,
     folds: int = 5,
     max_groups: int = 12,
+    every: str | None = None,
 ) -> dict:
     """Score the model and the baselines on the same test jobs.
 
@@ -102,7 +104,8 @@ def evaluate(
         The table the model was trained from (or a later one of the same horizon).
     split : {"temporal", "rolling", "loao", "kfold"}
         ``temporal`` (default) scores the bundle on the jobs after its test boundary; ``rolling``
-        refits at each month start on what was known then and tests on that month (same jobs);
+        refits at the start of each period (``every``, default a month) on what was known then and
+        tests on that period (same jobs);
         ``loao`` refits without each of the most frequent applications and tests on it; ``kfold``
         is a random 5-fold split, labelled as flattering (it trains on the future).
     by : str, optional
@@ -112,16 +115,20 @@ def evaluate(
         Write a predicted-vs-actual plot (PNG) there.
     folds : int
         Folds of ``kfold``.
+    every : str, optional
+        Period of the ``rolling`` split (``"7d"``: refit every week on the jobs that had ended by
+        then and predict the next week, as a site retraining weekly); default the calendar month.
 
     Returns
     -------
     dict
-        ``target``, ``split``, ``split_note``, ``test_boundary``, ``rows``, ``excluded``,
-        ``metrics`` ({predictor: {metric: value}}; the model's include ``interval_coverage``
-        when it has intervals), ``folds``, ``groups`` ({value: {predictor: metrics}}) when
-        ``by`` is given, ``unseen_categories`` and ``plot``. Jobs for which a baseline has no
-        value are left out of every predictor's score and counted in ``excluded``, so all are
-        compared on the same jobs.
+        ``target``, ``split``, ``split_note``, ``test_boundary``, ``rows`` (test jobs),
+        ``metrics`` ({predictor: {metric: value}}: each predictor on every test job it can
+        predict, ``n`` of them; ``n`` 0 for one that predicts none; the model's include
+        ``interval_coverage`` when it has intervals), ``common`` (``rows``, ``predictors`` and
+        ``metrics`` on the jobs every predictor with a value can predict), ``folds``, ``groups``
+        ({value: {predictor: metrics}} on common rows) when ``by`` is given,
+        ``unseen_categories`` and ``plot``.
 
     Examples
     --------
@@ -130,20 +137,25 @@ def evaluate(
     bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     table = load_evaluation_table(bundle, features)
     check_table(bundle, table)
-    preds, fold_info = split_predictions(bundle, table, split=split, folds=folds)
+    if every is not None and split != "rolling":
+        raise ParameterError("every", "used with --split rolling", every)
+    preds, fold_info = split_predictions(bundle, table, split=split, folds=folds, freq=every_to_freq(every))
     predictors = [c for c in preds.columns if c not in ("fold", "actual", "p10", "p90")]
-    finite = np.logical_and.reduce([np.isfinite(preds[c].to_numpy(float)) for c in predictors])
-    kept = preds.loc[finite]
+    common_rows = common_mask(preds, predictors)
+    kept = preds.loc[common_rows]
+    present = [p for p in predictors if np.isfinite(preds[p].to_numpy(float)).any()]
     result = {
         "target": bundle.manifest_.target,
+        "unit": target_unit(bundle.manifest_.target),
         "split": split,
-        "split_note": SPLITS[split],
+        "split_note": SPLITS[split] if split != "rolling" else f"{SPLITS[split]} (every {every or 'calendar month'})",
         "test_boundary": str(bundle.manifest_.test_boundary),
-        "rows": int(finite.sum()),
-        "excluded": int((~finite).sum()),
-        "metrics": _scores(kept, predictors),
+        "rows": int(len(preds)),
+        "metrics": _scores(preds, predictors, own_rows=True),
+        "common": {"rows": int(common_rows.sum()), "predictors": present, "metrics": _scores(kept, present)},
         "folds": fold_info,
         "unseen_categories": unseen_categories(bundle, table.loc[preds.index.unique()]),
+        "warnings": analyst_warnings(bundle, table, preds.index.unique(), split=split),
     }
     if by is not None:
         column = bundle.manifest_.app_column if by == "app" and "app" not in table.columns else by
@@ -152,18 +164,48 @@ def evaluate(
         groups = table.loc[kept.index, column].astype("string").fillna("(missing)").to_numpy()
         order = pd.Series(groups).value_counts().index[:max_groups]
         result["by"] = column
-        result["groups"] = {str(g): _scores(kept.loc[groups == g], predictors) for g in order}
+        result["groups"] = {str(g): _scores(kept.loc[groups == g], present) for g in order}
     if plot is not None:
         from .plots import plot_predicted_vs_actual
 
-        plot_predicted_vs_actual(kept, path=plot, target=result["target"], title=f"{split} split, {result['rows']:,} jobs")
+        plot_predicted_vs_actual(kept, path=plot, target=result["target"], title=f"{split} split, {result['common']['rows']:,} jobs")
         result["plot"] = str(plot)
     return result
 
 
-def _scores(preds: pd.DataFrame, predictors: list[str]) -> dict:
+def common_mask(preds: pd.DataFrame, predictors: list[str]) -> np.ndarray:
+    """Rows every predictor that predicts anything has a value for (one with no value at all is left out)."""
+    values = [preds[c].to_numpy(float) for c in predictors]
+    return np.logical_and.reduce([np.isfinite(v) for v in values if np.isfinite(v).any()] or [np.ones(len(preds), bool)])
+
+
+def _scores(preds: pd.DataFrame, predictors: list[str], *, own_rows: bool = False) -> dict:
+    """Each predictor's metrics: on all of ``preds`` or, with ``own_rows``, on the rows it has a value for."""
     actual = preds["actual"].to_numpy(float)
-    out = {name: score(preds[name].to_numpy(float), actual) for name in predictors}
+    out = {}
+    for name in predictors:
+        pred = preds[name].to_numpy(float)
+        rows = np.isfinite(pred) if own_rows else np.ones(len(pred), bool)
+        out[name] = score(pred[rows], actual[rows])
     if "p10" in preds.columns and len(preds):
         out["model"].update(interval_coverage(preds["p10"].to_numpy(float), preds["p90"].to_numpy(float), actual))
     return out
+
+
+def every_to_freq(every: str | None) -> str:
+    """A period such as ``7d``, ``1w``, ``12h`` or ``1M`` → the pandas frequency of the rolling split.
+
+    Examples
+    --------
+    >>> every_to_freq("7d"), every_to_freq(None), every_to_freq("2w")
+    ('7D', 'MS', '14D')
+    """
+    if every is None:
+        return "MS"
+    import re
+
+    match = re.fullmatch(r"\s*(\d+)\s*([hdwM])\s*", every)
+    if not match or int(match.group(1)) == 0:
+        raise ParameterError("every", "a period such as 7d, 2w, 12h or 1M", every)
+    n, unit = int(match.group(1)), match.group(2)
+    return {"h": f"{n}h", "d": f"{n}D", "w": f"{7 * n}D", "M": f"{n}MS"}[unit]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["METRICS", "average_accuracy", "interval_coverage", "score"]
+__all__ = ["METRICS", "average_accuracy", "interval_coverage", "score", "target_unit"]
 
 
 def average_accuracy(pred: np.ndarray, actual: np.ndarray) -> float:
@@ -68,3 +68,19 @@ METRICS = {
     "average_accuracy": "avg. accuracy",
     "interval_coverage": "p10–p90 coverage",
 }
+
+
+def target_unit(target: str) -> str:
+    """The unit a target column's name carries (``runtime_s`` → ``s``), or ``""`` when it names none.
+
+    Errors in absolute terms (MAE, median AE) are in this unit: a bandwidth in MiB/s is not "(s)".
+
+    Examples
+    --------
+    >>> target_unit("runtime_s"), target_unit("read_bytes_per_s"), target_unit("darshan_agg_perf_by_slowest_posix")
+    ('s', 'bytes/s', '')
+    """
+    for suffix, unit in (("_bytes_per_s", "bytes/s"), ("_per_s", "/s"), ("_bytes", "bytes"), ("_s", "s")):
+        if target.endswith(suffix):
+            return unit
+    return ""

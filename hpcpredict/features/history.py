@@ -4,6 +4,11 @@ Only jobs that ENDED strictly before a job's submit time count: a runtime is kno
 ends, so these features exist at the ``submit`` horizon and never see the future. Each job is
 matched to the last job of its user that had ended by then (``pandas.merge_asof``), whose running
 statistics over the user's ended jobs are computed once; no per-job scan.
+
+Besides runtimes, the features carry the heuristics schedulers use: the runtime/limit ratios of
+the latest ended jobs (the ALEA family: the job's own limit times the recent maximum or mean
+ratio), Tsafrir's last-2 over completed jobs only, and the time since the user's previous
+submission (bursts of submissions are usually copies of one job).
 """
 
 from __future__ import annotations
@@ -13,10 +18,13 @@ import pandas as pd
 
 from .registry import register
 
-__all__ = ["HISTORY_K", "history_features"]
+__all__ = ["HISTORY_K", "RATIO_WINDOWS", "alea_source", "history_features"]
 
 #: How many of the latest ended jobs the median and ratio features look at.
 HISTORY_K = 10
+
+#: Windows (latest ended jobs) of the max/mean runtime/limit ratios and their ALEA predictions.
+RATIO_WINDOWS = (2, 5)
 
 _STATS = {
     "last_runtime_s": "runtime of the {who}'s last finished job",
@@ -25,11 +33,28 @@ _STATS = {
     f"ratio_last{HISTORY_K}": f"mean runtime / time limit of the {{who}}'s last {HISTORY_K} finished jobs",
     "count_prior": "number of the {who}'s jobs finished before this submission",
 }
+for _k in RATIO_WINDOWS:
+    for _agg in ("max", "mean"):
+        _STATS[f"ratio_last{_k}_{_agg}"] = f"{_agg} runtime / time limit of the {{who}}'s last {_k} finished jobs"
+        _STATS[f"alea_last{_k}_{_agg}_s"] = f"this job's time limit x the {_agg} runtime / limit ratio of the {{who}}'s last {_k} finished jobs"
 _WHO = {"user": "user", "app": "application"}
 
 for _key, _who in _WHO.items():
     for _stat, _text in _STATS.items():
         register(f"{_key}_{_stat}", "history", "submit", _text.format(who=_who))
+register("user_last2_completed_mean_s", "history", "submit", "mean runtime of the user's last two COMPLETED jobs")
+
+
+def alea_source(name: str) -> str | None:
+    """The ratio feature an ALEA feature multiplies by the job's limit, or None for other features.
+
+    Examples
+    --------
+    >>> alea_source("user_alea_last5_mean_s")
+    'user_ratio_last5_mean'
+    """
+    key, sep, rest = name.partition("_alea_")
+    return f"{key}_ratio_{rest[:-2]}" if sep and rest.endswith("_s") and key in _WHO else None
 
 
 def history_features(jobs: pd.DataFrame, *, k: int = HISTORY_K) -> pd.DataFrame:
@@ -40,57 +65,81 @@ def history_features(jobs: pd.DataFrame, *, k: int = HISTORY_K) -> pd.DataFrame:
     jobs : DataFrame
         Canonical jobs table.
     k : int
-        Window of the median and ratio statistics (the last ``k`` finished jobs).
+        Window of the median and mean-ratio statistics (the last ``k`` finished jobs).
 
     Returns
     -------
     DataFrame
         Columns ``user_*`` and ``app_*`` (see :data:`REGISTRY`), aligned with ``jobs.index``;
-        NaN where the user or application has no finished job yet (count 0).
+        NaN where the user or application has no finished job yet (count 0). The ALEA columns
+        (``*_alea_last{2,5}_{max,mean}_s``) are the job's own limit times the recent ratio.
+
+    Examples
+    --------
+    >>> t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    >>> jobs = pd.DataFrame({"user": ["a", "a"], "app": ["x", "x"], "state": "COMPLETED",
+    ...     "submit_time": [t0, t0 + pd.Timedelta(hours=2)], "end_time": [t0 + pd.Timedelta(hours=1), t0 + pd.Timedelta(hours=3)],
+    ...     "runtime_s": [1800.0, 600.0], "time_limit_s": [3600.0, 7200.0]})
+    >>> history_features(jobs).loc[1, ["user_ratio_last2_max", "user_alea_last2_max_s"]].tolist()
+    [0.5, 3600.0]
     """
-    parts = [_history_by(jobs, key, k) for key in _WHO]
+    limit = pd.to_numeric(jobs["time_limit_s"], errors="coerce").where(lambda s: s > 0)
+    parts = [_history_by(jobs, key, k, limit) for key in _WHO]
+    completed = jobs["state"].astype("string").eq("COMPLETED").fillna(False).to_numpy(bool) if "state" in jobs.columns else np.zeros(len(jobs), bool)
+    last2 = _matched(jobs, "user", jobs.loc[completed], lambda ended, groups: {"user_last2_completed_mean_s": groups["runtime_s"].rolling(2, min_periods=1).mean().droplevel(0)})
+    parts.append(last2)
     return pd.concat(parts, axis=1)
 
 
-def _history_by(jobs: pd.DataFrame, key: str, k: int) -> pd.DataFrame:
-    names = {stat: f"{key}_{stat}" for stat in _STATS}
-    ended = jobs.loc[
-        jobs["end_time"].notna() & jobs["runtime_s"].notna() & (jobs["runtime_s"] >= 0) & jobs[key].notna(),
+def _history_by(jobs: pd.DataFrame, key: str, k: int, limit: pd.Series) -> pd.DataFrame:
+    def stats(ended: pd.DataFrame, groups) -> dict:
+        runtime = groups["runtime_s"]
+        ratio = (ended["runtime_s"] / ended["time_limit_s"].where(ended["time_limit_s"] > 0)).groupby(ended[key], sort=False, observed=True)
+        out = {
+            f"{key}_last_runtime_s": ended["runtime_s"],
+            f"{key}_last2_mean_s": runtime.rolling(2, min_periods=1).mean().droplevel(0),
+            f"{key}_median_last{HISTORY_K}_s": runtime.rolling(k, min_periods=1).median().droplevel(0),
+            f"{key}_ratio_last{HISTORY_K}": ratio.rolling(k, min_periods=1).mean().droplevel(0),
+            f"{key}_count_prior": groups.cumcount().astype("float64") + 1.0,
+        }
+        for w in RATIO_WINDOWS:
+            rolled = ratio.rolling(w, min_periods=1)
+            out[f"{key}_ratio_last{w}_max"] = rolled.max().droplevel(0)
+            out[f"{key}_ratio_last{w}_mean"] = rolled.mean().droplevel(0)
+        return out
+
+    out = _matched(jobs, key, jobs, stats)
+    count = f"{key}_count_prior"
+    out[count] = out[count].where(out[count].notna(), np.where(jobs[key].notna() & jobs["submit_time"].notna(), 0.0, np.nan))
+    for w in RATIO_WINDOWS:
+        for agg in ("max", "mean"):
+            # the job's own limit times its history's ratio: the ALEA predictor, a product trees cannot form
+            out[f"{key}_alea_last{w}_{agg}_s"] = limit.to_numpy(float) * out[f"{key}_ratio_last{w}_{agg}"].to_numpy(float)
+    return out
+
+
+def _matched(jobs: pd.DataFrame, key: str, source: pd.DataFrame, stats) -> pd.DataFrame:
+    """Statistics of ``source``'s ended jobs per ``key``, matched to each job of ``jobs`` at its submit time."""
+    ended = source.loc[
+        source["end_time"].notna() & source["runtime_s"].notna() & (source["runtime_s"] >= 0) & source[key].notna(),
         [key, "end_time", "runtime_s", "time_limit_s"],
     ]
     ended = ended.sort_values([key, "end_time"], kind="stable")
     groups = ended.groupby(key, sort=False, observed=True)
-    runtime = groups["runtime_s"]
-    ratio = (ended["runtime_s"] / ended["time_limit_s"].where(ended["time_limit_s"] > 0)).groupby(
-        ended[key], sort=False, observed=True
-    )
-    stats = pd.DataFrame(
-        {
-            key: ended[key].astype(str),
-            "end_time": ended["end_time"],
-            names["last_runtime_s"]: ended["runtime_s"],
-            names["last2_mean_s"]: runtime.rolling(2, min_periods=1).mean().droplevel(0),
-            names[f"median_last{HISTORY_K}_s"]: runtime.rolling(k, min_periods=1).median().droplevel(0),
-            names[f"ratio_last{HISTORY_K}"]: ratio.rolling(k, min_periods=1).mean().droplevel(0),
-            names["count_prior"]: groups.cumcount().astype("float64") + 1.0,
-        }
-    ).sort_values("end_time", kind="stable")
-
+    columns = stats(ended, groups)
+    names = list(columns)
+    table = pd.DataFrame({key: ended[key].astype(str), "end_time": ended["end_time"], **columns}).sort_values("end_time", kind="stable")
     queries = jobs.loc[jobs["submit_time"].notna() & jobs[key].notna(), [key, "submit_time"]]
-    queries = queries.assign(**{key: queries[key].astype(str), "_row": queries.index}).sort_values(
-        "submit_time", kind="stable"
-    )
+    queries = queries.assign(**{key: queries[key].astype(str), "_row": queries.index}).sort_values("submit_time", kind="stable")
     matched = pd.merge_asof(
         queries,
-        stats,
+        table,
         left_on="submit_time",
         right_on="end_time",
         by=key,
         allow_exact_matches=False,  # ended strictly before submission
         direction="backward",
     ).set_index("_row")
-    out = pd.DataFrame(index=jobs.index, columns=list(names.values()), dtype="float64")
-    out.loc[matched.index, list(names.values())] = matched[list(names.values())].to_numpy(dtype="float64")
-    count = names["count_prior"]
-    out[count] = out[count].where(out[count].notna(), np.where(jobs[key].notna() & jobs["submit_time"].notna(), 0.0, np.nan))
+    out = pd.DataFrame(index=jobs.index, columns=names, dtype="float64")
+    out.loc[matched.index, names] = matched[names].to_numpy(dtype="float64")
     return out

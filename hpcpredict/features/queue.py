@@ -63,14 +63,10 @@ def queue_features(jobs: pd.DataFrame, *, horizon: str) -> pd.DataFrame:
     >>> queue_features(jobs, horizon="submit")["queue_queued_jobs_at_submit"].max()  # doctest: +SKIP
     41.0
     """
-    submit, start, end = (to_seconds(jobs[c]) for c in ("submit_time", "start_time", "end_time"))
+    submit, start, end, leave, ran_end = _intervals(jobs)
     req = jobs["req_nodes"].astype("float64").fillna(1.0).to_numpy()
     alloc = jobs["alloc_nodes"].astype("float64").fillna(jobs["req_nodes"].astype("float64")).fillna(1.0).to_numpy()
     node_hours = req * jobs["time_limit_s"].astype("float64").fillna(0.0).to_numpy() / 3600.0
-    leave = np.where(np.isnan(start), end, start)  # a job cancelled while pending leaves at its end
-    # still waiting (no start, no end) → never leaves; np.fmax alone would turn NaN into submit
-    leave = np.where(np.isnan(submit) | np.isnan(leave), np.nan, np.fmax(leave, submit))
-    ran_end = np.where(np.isnan(start), np.nan, end)
     ones = np.ones(len(jobs))
     h = submit if horizon == "submit" else start
     valid = ~np.isnan(h)
@@ -88,3 +84,13 @@ def queue_features(jobs: pd.DataFrame, *, horizon: str) -> pd.DataFrame:
         value = _Counter(enter, weight).before(hq) - _Counter(exit_, weight).before(hq) - np.where(own, weight, 0.0)
         out[f"queue_{name}_at_{horizon}"] = np.where(valid, value, np.nan)
     return out
+
+
+def _intervals(jobs: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Seconds of submit, start, end, leaving the queue and leaving the machine, per job."""
+    submit, start, end = (to_seconds(jobs[c]) for c in ("submit_time", "start_time", "end_time"))
+    leave = np.where(np.isnan(start), end, start)  # a job cancelled while pending leaves at its end
+    # still waiting (no start, no end) → never leaves; np.fmax alone would turn NaN into submit
+    leave = np.where(np.isnan(submit) | np.isnan(leave), np.nan, np.fmax(leave, submit))
+    ran_end = np.where(np.isnan(start), np.nan, end)
+    return submit, start, end, leave, ran_end

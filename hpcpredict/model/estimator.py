@@ -143,7 +143,12 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
     n_estimators, early_stopping_rounds : int
         Most boosting rounds, and patience on the validation slice (``None``: no early stopping).
     validation_fraction : float
-        Share of the latest training rows held for early stopping.
+        Share of the latest training rows held for early stopping (0.2: a tenth of a trace's
+        latest jobs is often one user's burst, and the trees chosen on it overfit that burst).
+    min_trees : int
+        Early stopping never keeps fewer trees (capped at ``n_estimators``): on a lopsided
+        validation slice (NREL Eagle: one user's 453 jobs of one second) the best iteration can
+        be the second, a model that has learnt nothing.
     learning_rate, max_depth, subsample, colsample_bytree, min_child_weight :
         XGBoost tree parameters.
     aft_distribution : {"normal", "logistic", "extreme"}
@@ -192,7 +197,8 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         intervals: bool = False,
         n_estimators: int = 2000,
         early_stopping_rounds: int | None = 50,
-        validation_fraction: float = 0.1,
+        validation_fraction: float = 0.2,
+        min_trees: int = 50,
         learning_rate: float = 0.05,
         max_depth: int = 6,
         subsample: float = 0.8,
@@ -210,6 +216,7 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         self.n_estimators = n_estimators
         self.early_stopping_rounds = early_stopping_rounds
         self.validation_fraction = validation_fraction
+        self.min_trees = min_trees
         self.learning_rate = learning_rate
         self.max_depth = max_depth
         self.subsample = subsample
@@ -355,6 +362,8 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
             params.pop("nthread")  # each worker uses its own threads
             booster = dxgb.train(client, params, dtrain, num_boost_round=self.n_estimators, evals=evals, early_stopping_rounds=stop, verbose_eval=False)["booster"]
         best = int(booster.best_iteration) if stop else self.n_estimators - 1
+        if stop:  # XGBoost boosted best + early_stopping_rounds rounds: the floor is among them when below that
+            best = max(best, min(self.min_trees, booster.num_boosted_rounds()) - 1)
         return booster[: best + 1], best
 
     # -------------------------------------------------------------- predict

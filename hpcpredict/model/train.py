@@ -150,7 +150,8 @@ def train(
     The latest ``test_fraction`` of jobs (by ``time``) is held out for :func:`hpcpredict.evaluate`;
     training uses only jobs that had *ended* before the first held-out job when end times are known
     (a model trained at that moment could not know the others' runtimes). Early stopping watches the
-    last tenth of the training window, which lies after the rest of it in time.
+    last fifth of the training window, which lies after the rest of it in time, and keeps at least
+    ``min_trees`` (50) trees.
 
     Parameters
     ----------
@@ -218,6 +219,11 @@ def train(
     usable = table.loc[valid_target(table, target) & table[time_col].notna()]
     train_idx, test_idx, boundary = temporal_split(usable, test_fraction=test_fraction, time=time_col)
     fit_rows = known_by(usable.loc[train_idx], boundary)
+    if fit_rows.empty:
+        raise HpcPredictError(
+            f"no job had ended before the first held-out submission ({boundary}): {len(train_idx):,} earlier jobs were all still running, "
+            "so there is nothing to train on; use a trace that spans longer than its jobs run, or a smaller --test-fraction"
+        )
 
     model = build_model({"objective": obj.name, "intervals": intervals, "n_estimators": n_estimators, "early_stopping_rounds": early_stopping_rounds, "device": device, "random_state": seed, **(params or {})})
     X = feature_frame(fit_rows, specs)

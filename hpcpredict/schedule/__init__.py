@@ -5,7 +5,9 @@ from .engine import ScheduleRun, replay_schedule
 from .metrics import BOUNDED_SLOWDOWN_TAU_S, summarize_run
 from .predictors import PREDICTORS, Prediction, predict_workload
 from .profile import Profile
-from .workload import Workload, load_workload, workload_from_jobs
+from .start_accuracy import evaluate_start_predictions, score_starts
+from .starts import plan_starts, queue_start_times
+from .workload import Workload, job_sizes, load_workload, workload_from_jobs
 
 __all__ = [
     "BOUNDED_SLOWDOWN_TAU_S",
@@ -15,9 +17,14 @@ __all__ = [
     "ScheduleRun",
     "Workload",
     "compare_predictors",
+    "evaluate_start_predictions",
+    "plan_starts",
+    "queue_start_times",
+    "score_starts",
     "load_workload",
     "predict_workload",
     "replay_schedule",
     "summarize_run",
+    "job_sizes",
     "workload_from_jobs",
 ]

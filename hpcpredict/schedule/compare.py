@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from .engine import replay_schedule
-from .metrics import summarize_run
+from .metrics import bounded_slowdown, summarize_run
 from .predictors import predict_workload
 from .workload import Workload, load_workload
 
@@ -24,6 +24,7 @@ def compare_predictors(
     policy: str = "easy",
     nodes: int | None = None,
     plot: str | os.PathLike[str] | None = None,
+    starts: int = 0,
 ) -> dict:
     """Replay the trace's submissions once per predictor and summarise each schedule.
 
@@ -38,6 +39,10 @@ def compare_predictors(
         Machine size, overriding what the trace says.
     plot : path, optional
         Write a PNG comparing the predictors here.
+    starts : int
+        Also predict the start of this many jobs (evenly spread) at their submission with each
+        predictor and the limit-based planner, scored against the recorded starts
+        (:func:`~hpcpredict.schedule.evaluate_start_predictions`); 0: not.
 
     Returns
     -------
@@ -46,7 +51,9 @@ def compare_predictors(
         ``set_aside`` (reason → jobs left out), ``measured_from`` (when a model is compared, the
         figures cover only jobs submitted after its training window: the same jobs for every
         predictor), ``results`` (one :func:`summarize_run` dict per predictor) and ``recorded``
-        (the trace's own waits over the same jobs, when it has start times).
+        (the trace's own waits over the same jobs, when it has start times); with ``starts``,
+        ``start_times`` (per predictor, and ``limit`` as ``squeue --start`` would plan; absent
+        when the trace recorded no start times).
 
     Examples
     --------
@@ -67,8 +74,8 @@ def compare_predictors(
     if not len(workload):
         raise ParameterError("jobs", "a trace with at least one job the replay can place", f"none ({workload.set_aside})")
     predictions = [predict_workload(workload, name) for name in predictors]
-    starts = [p.measured_from_s for p in predictions if p.measured_from_s is not None]
-    measured_from = max(starts) if starts else None
+    windows = [p.measured_from_s for p in predictions if p.measured_from_s is not None]
+    measured_from = max(windows) if windows else None
     measured = workload.submit_s > measured_from if measured_from is not None else np.ones(len(workload), dtype=bool)
     results = [summarize_run(replay_schedule(workload, p.runtime_s, policy=policy, predictor=p.name), measured=measured) for p in predictions]
     out = {
@@ -77,12 +84,19 @@ def compare_predictors(
         "unit": workload.unit,
         "machine_source": workload.machine_source,
         "set_aside": workload.set_aside,
+        "default_limit_jobs": workload.default_limit_jobs,
         "policy": policy,
         "measured_from": str(workload.origin + pd.Timedelta(seconds=measured_from)) if measured_from is not None else None,
         "measured_jobs": int(measured.sum()),
         "results": results,
         "recorded": _recorded(workload, measured),
     }
+    if starts and out["recorded"] is not None:
+        from .start_accuracy import evaluate_start_predictions
+
+        named = {p.name: p.runtime_s for p in predictions}
+        named = {"limit": workload.limit_s, **named}  # always beside squeue --start's planner
+        out["start_times"] = evaluate_start_predictions(workload, named, samples=starts, measured=measured)
     if plot is not None:
         from .plots import plot_schedule_comparison
 
@@ -100,5 +114,5 @@ def _recorded(workload: Workload, measured: np.ndarray) -> dict | None:
         return None
     runtime = workload.runtime_s[measured]
     ok = np.isfinite(wait)
-    slowdown = np.maximum((wait[ok] + runtime[ok]) / np.maximum(runtime[ok], 10.0), 1.0)
+    slowdown = bounded_slowdown(wait[ok], runtime[ok])
     return {"jobs": int(ok.sum()), "mean_wait_s": float(np.mean(wait[ok])), "p95_wait_s": float(np.percentile(wait[ok], 95)), "mean_bounded_slowdown": float(np.mean(slowdown))}

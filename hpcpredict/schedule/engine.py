@@ -153,6 +153,4 @@ def _planned_predictions(workload: Workload, predicted: np.ndarray) -> np.ndarra
     if predicted.shape != (len(workload),):
         raise ParameterError("predicted_s", f"one prediction per job ({len(workload)})", f"{predicted.shape[0] if predicted.ndim else 'a scalar'} values")
     planned = np.where(np.isfinite(predicted), predicted, workload.limit_s)
-    if not np.isfinite(planned).all():
-        raise ParameterError("predicted_s", "a prediction for every job without a time limit", "NaN where the limit is unknown")
     return np.clip(planned, 1.0, workload.limit_s)

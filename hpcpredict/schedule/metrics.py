@@ -6,10 +6,22 @@ import numpy as np
 
 from .engine import ScheduleRun
 
-__all__ = ["BOUNDED_SLOWDOWN_TAU_S", "summarize_run"]
+__all__ = ["BOUNDED_SLOWDOWN_TAU_S", "bounded_slowdown", "summarize_run"]
 
 #: The runtime floor of the bounded slowdown (Feitelson et al. 1997): short jobs do not dominate it.
 BOUNDED_SLOWDOWN_TAU_S = 10.0
+
+
+def bounded_slowdown(wait_s, runtime_s) -> np.ndarray:
+    """max(1, (wait + run) / max(run, τ)) per job, τ = :data:`BOUNDED_SLOWDOWN_TAU_S`.
+
+    Examples
+    --------
+    >>> bounded_slowdown([90.0, 0.0], [1.0, 100.0]).tolist()
+    [9.1, 1.0]
+    """
+    wait, runtime = np.asarray(wait_s, dtype=float), np.asarray(runtime_s, dtype=float)
+    return np.maximum((wait + runtime) / np.maximum(runtime, BOUNDED_SLOWDOWN_TAU_S), 1.0)
 
 
 def summarize_run(run: ScheduleRun, *, measured: np.ndarray | None = None) -> dict:
@@ -45,7 +57,7 @@ def summarize_run(run: ScheduleRun, *, measured: np.ndarray | None = None) -> di
     mask = np.ones(len(w), dtype=bool) if measured is None else np.asarray(measured, dtype=bool)
     wait = run.wait_s[mask]
     runtime = w.runtime_s[mask]
-    slowdown = np.maximum((wait + runtime) / np.maximum(runtime, BOUNDED_SLOWDOWN_TAU_S), 1.0)
+    slowdown = bounded_slowdown(wait, runtime)
     ends = run.start_s + w.runtime_s
     span = float(np.max(ends) - np.min(w.submit_s)) if len(w) else 0.0
     busy = float(np.sum(w.size * w.runtime_s))

@@ -19,7 +19,7 @@ import numpy as np
 
 from .profile import Profile
 
-__all__ = ["EXTENSION_STEPS_S", "POLICIES", "conservative_pass", "easy_pass", "extend_predictions"]
+__all__ = ["EXTENSION_STEPS_S", "POLICIES", "conservative_pass", "easy_pass", "extend_predictions", "grown_prediction"]
 
 #: A job still running at its predicted end gets the next of these runtimes (capped at its limit),
 #: after Tsafrir, Etsion & Feitelson (TPDS 2007), who grow an underestimated prediction in steps.
@@ -28,21 +28,30 @@ EXTENSION_STEPS_S = np.array([60, 300, 900, 1800, 3600, 7200, 18000, 36000, 7200
 POLICIES = ("easy", "conservative")
 
 
-def extend_predictions(now: float, running: np.ndarray, state) -> None:
-    """Give each running job that has outlived its predicted runtime the next step up.
+def grown_prediction(elapsed_s, limit_s) -> np.ndarray:
+    """The prediction of a job that has run ``elapsed_s`` and outlived its prediction.
 
-    The new prediction is the smallest of :data:`EXTENSION_STEPS_S` above the elapsed time (twice
-    the elapsed time beyond the last step), never above the limit, and always past ``now``.
+    The smallest of :data:`EXTENSION_STEPS_S` above the elapsed time (twice the elapsed time beyond
+    the last step), never above the limit, and always past the elapsed time.
+
+    Examples
+    --------
+    >>> grown_prediction(np.array([200.0, 200.0, 400_000.0]), np.array([np.inf, 250.0, np.inf])).tolist()
+    [300.0, 250.0, 800000.0]
     """
-    elapsed = now - state.start_s[running]
-    expired = state.start_s[running] + state.pred_s[running] <= now
-    if not expired.any():
-        return
-    jobs, elapsed = running[expired], elapsed[expired]
+    elapsed = np.asarray(elapsed_s, dtype=float)
     idx = np.searchsorted(EXTENSION_STEPS_S, elapsed, side="right")
     step = np.where(idx < len(EXTENSION_STEPS_S), EXTENSION_STEPS_S[np.minimum(idx, len(EXTENSION_STEPS_S) - 1)], 2 * elapsed)
     # A job is killed at its limit, so it cannot outlive it: the limit is a safe cap.
-    state.pred_s[jobs] = np.maximum(np.minimum(step, state.limit_s[jobs]), np.nextafter(elapsed, np.inf))
+    return np.maximum(np.minimum(step, limit_s), np.nextafter(elapsed, np.inf))
+
+
+def extend_predictions(now: float, running: np.ndarray, state) -> None:
+    """Give each running job that has outlived its predicted runtime the next step up (:func:`grown_prediction`)."""
+    expired = state.start_s[running] + state.pred_s[running] <= now
+    if expired.any():
+        jobs = running[expired]
+        state.pred_s[jobs] = grown_prediction(now - state.start_s[jobs], state.limit_s[jobs])
 
 
 def easy_pass(now: float, queue: np.ndarray, running: np.ndarray, free: int, state) -> list[int]:

@@ -71,9 +71,9 @@ def _baselines(workload: Workload) -> dict[str, np.ndarray]:
     jobs = workload.jobs
     history = history_features(_with_app(jobs))
     table = pd.concat([jobs[["user", "time_limit_s"]].reset_index(drop=True), history.reset_index(drop=True)], axis=1)
-    table["time_limit_s"] = np.where(np.isfinite(workload.limit_s), workload.limit_s, np.nan)
+    limit = workload.limit_s
+    table["time_limit_s"] = limit
     found = baseline_predictions(table)
-    limit = np.where(np.isfinite(workload.limit_s), workload.limit_s, np.nan)
     ratio = pd.to_numeric(history.get("user_ratio_last10"), errors="coerce").to_numpy(float) if "user_ratio_last10" in history else np.full(len(jobs), np.nan)
     alea = next((v for k, v in found.items() if "alea" in k), None)
     if alea is None:

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import InputFileError, ParameterError
 from ..schema import conform_jobs
 
-__all__ = ["Workload", "load_workload", "workload_from_jobs"]
+__all__ = ["Workload", "job_sizes", "load_workload", "workload_from_jobs"]
 
 _SWF_SUFFIXES = (".swf", ".swf.gz")
 
@@ -35,8 +35,8 @@ class Workload:
     jobs : DataFrame
         The kept rows of the jobs table, in submission order (the predictors read it).
     submit_s, runtime_s, limit_s, size : ndarray
-        Per job: submit time, runtime as run (cut at the limit: jobs are killed there), time limit
-        (``inf`` where unknown), resources requested (nodes or processors).
+        Per job: submit time, runtime as run (cut at the limit: jobs are killed there), time limit,
+        resources requested (nodes or processors).
     machine_size : int
         Resources of the machine, in the same unit as ``size``.
     unit : str
@@ -47,6 +47,9 @@ class Workload:
         The moment ``submit_s == 0`` stands for.
     set_aside : dict
         Reason → number of jobs left out of the replay.
+    default_limit_jobs : int
+        Jobs without a time limit: they get the site's default, the largest limit in the trace
+        (the longest runtime when no job has a limit), so they can be planned and killed.
     """
 
     jobs: pd.DataFrame
@@ -59,6 +62,7 @@ class Workload:
     machine_source: str
     origin: pd.Timestamp
     set_aside: dict[str, int] = field(default_factory=dict)
+    default_limit_jobs: int = 0
 
     def __len__(self) -> int:
         return len(self.submit_s)
@@ -132,7 +136,7 @@ def workload_from_jobs(
     if nodes is not None and nodes < 1:
         raise ParameterError("nodes", "a positive number of nodes", nodes)
     jobs = conform_jobs(jobs)
-    unit, size = _sizes(jobs)
+    unit, size = job_sizes(jobs)
     submit = pd.to_datetime(jobs["submit_time"], utc=True) if "submit_time" in jobs.columns else pd.Series(pd.NaT, index=jobs.index)
     runtime = _runtimes(jobs)
     machine, source = _machine_size(nodes, header or {}, machines_file, unit, size)
@@ -155,11 +159,15 @@ def workload_from_jobs(
     ns = submit[keep].to_numpy(dtype="datetime64[ns]")[order].astype("int64")
     origin_ns = int(ns[0]) if len(ns) else 0
     limit = pd.to_numeric(kept["time_limit_s"], errors="coerce").to_numpy(float) if "time_limit_s" in kept.columns else np.full(len(kept), np.nan)
-    limit = np.where(np.isfinite(limit) & (limit > 0), limit, np.inf)
+    known = np.isfinite(limit) & (limit > 0)
+    runtime = runtime[keep][order]
+    # A job without a limit runs under the site's default: the largest limit seen, else the longest job.
+    default = float(limit[known].max()) if known.any() else float(np.nanmax(runtime, initial=1.0))
+    limit = np.where(known, limit, max(default, 1.0))
     return Workload(
         jobs=kept,
         submit_s=(ns - origin_ns) / 1e9,
-        runtime_s=np.minimum(runtime[keep][order], limit),
+        runtime_s=np.minimum(runtime, limit),
         limit_s=limit,
         size=size[keep][order].astype(np.int64),
         machine_size=int(machine),
@@ -167,22 +175,39 @@ def workload_from_jobs(
         machine_source=source,
         origin=pd.Timestamp(origin_ns, tz="UTC"),
         set_aside=set_aside,
+        default_limit_jobs=int((~known).sum()),
     )
 
 
-def _sizes(jobs: pd.DataFrame) -> tuple[str, np.ndarray]:
-    """Nodes when the table knows them for any job, else processors (SWF traces count processors)."""
+def job_sizes(jobs: pd.DataFrame, *, missing: float = np.nan) -> tuple[str, np.ndarray]:
+    """Each job's size and its unit: nodes, unless processors are known for more of the jobs.
+
+    SWF traces count processors; Slurm dumps know nodes (a queue may know nodes while the running
+    jobs of an SWF-derived table know only processors: the unit known for more jobs wins).
+    ``missing`` fills unknown sizes.
+
+    Examples
+    --------
+    >>> job_sizes(pd.DataFrame({"req_nodes": [2, None], "req_cpus": [64, 8]}), missing=1)
+    ('processors', array([64.,  8.]))
+    >>> job_sizes(pd.DataFrame({"req_nodes": [2, 1], "req_cpus": [64, 8]}))
+    ('nodes', array([2., 1.]))
+    """
+    best: tuple[int, str, np.ndarray] | None = None
     for unit, columns in (("nodes", ("alloc_nodes", "req_nodes")), ("processors", ("alloc_cpus", "req_cpus"))):
-        present = [c for c in columns if c in jobs.columns]
-        if not present:
+        values = [pd.to_numeric(jobs[c], errors="coerce").to_numpy(float, na_value=np.nan) for c in columns if c in jobs.columns]
+        if not values:
             continue
-        values = [pd.to_numeric(jobs[c], errors="coerce").to_numpy(float, na_value=np.nan) for c in present]
         size = values[0]
         for more in values[1:]:
             size = np.where(np.isfinite(size) & (size > 0), size, more)
-        if np.isfinite(size).any():
-            return unit, size
-    raise ParameterError("jobs", "a table with a job size (alloc_nodes, req_nodes, alloc_cpus or req_cpus)", "none of them")
+        known = int((np.isfinite(size) & (size > 0)).sum())
+        if known and (best is None or known > best[0]):
+            best = (known, unit, size)
+    if best is None:
+        raise ParameterError("jobs", "a table with a job size (alloc_nodes, req_nodes, alloc_cpus or req_cpus)", "none of them")
+    _, unit, size = best
+    return unit, np.where(np.isfinite(size) & (size > 0), size, missing)
 
 
 def _runtimes(jobs: pd.DataFrame) -> np.ndarray:

@@ -24,6 +24,7 @@ def serve(
     limits: ServiceLimits = ServiceLimits(),
     refresh_s: float | None = None,
     collect: bool = False,
+    nodes: int | None = None,
 ) -> None:
     """Serve ``model`` over HTTP until interrupted (see :func:`create_app`).
 
@@ -50,7 +51,7 @@ def serve(
     from .app import create_app
 
     app = create_app(model, jobs=jobs, samples=samples, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes,
-                     read_timeout_s=limits.read_timeout_s, device=device, refresh_s=refresh_s, collect=collect)
+                     read_timeout_s=limits.read_timeout_s, device=device, refresh_s=refresh_s, collect=collect, nodes=nodes)
     uvicorn.Server(server_config(app, host=host, port=port, limits=limits)).run()
 
 

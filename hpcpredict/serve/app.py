@@ -95,6 +95,7 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     jobs: list[PendingJob] = Field(min_length=1)
+    start: bool = Field(False, description="Also each job's expected start, planned behind the snapshot's running and pending jobs (needs serve --nodes).")
 
 
 class Prediction(BaseModel):
@@ -103,6 +104,7 @@ class Prediction(BaseModel):
     predicted_p10_s: float | None = None
     predicted_p90_s: float | None = None
     predicted_end_if_started_now: datetime
+    expected_start: datetime | None = None
     reasons: list[str]
 
 
@@ -130,6 +132,7 @@ def create_app(
     device: str = "cpu",
     refresh_s: float | None = None,
     collect: bool = False,
+    nodes: int | None = None,
 ) -> FastAPI:
     """Build the ASGI application serving ``model``.
 
@@ -157,13 +160,18 @@ def create_app(
     collect : bool
         With ``refresh_s``: run ``hpcpredict collect`` on the table first (new accounting from
         the live Slurm).
+    nodes : int, optional
+        Machine size: requests may then ask for expected start times (``"start": true``),
+        planned behind the snapshot's running and pending jobs
+        (:class:`hpcpredict.schedule.snapshot.SnapshotPlanner`).
     """
     if refresh_s is not None and (jobs is None or refresh_s <= 0):
         from ..errors import ParameterError
 
         raise ParameterError("refresh_s", "a positive number of seconds, with a jobs table to refresh from", refresh_s)
     jobs_df = pd.read_parquet(jobs) if jobs is not None else None
-    state = {"predictor": OnlinePredictor(RuntimeModel.load(model), jobs_df, samples, device=device), "model": str(model),
+    first = OnlinePredictor(RuntimeModel.load(model), jobs_df, samples, device=device)
+    state = {"predictor": first, "planner": _planner(first, nodes), "model": str(model),
              "loaded": datetime.now(timezone.utc), "jobs_df": jobs_df}
     reload_lock = asyncio.Lock()
 
@@ -227,7 +235,9 @@ def create_app(
     async def predict(request: PredictRequest) -> dict:
         if len(request.jobs) > max_batch:
             raise HTTPException(status_code=413, detail=f"at most {max_batch} jobs per request, got {len(request.jobs)}")
-        predictor = state["predictor"]  # one reference: a reload mid-request does not affect it
+        predictor, planner = state["predictor"], state["planner"]  # a reload mid-request does not affect them
+        if request.start and planner is None:
+            raise HTTPException(status_code=400, detail="start times need the service started with --nodes (the machine size)")
         jobs = [job.model_dump() for job in request.jobs]
         try:
             # A few jobs take about a millisecond: answer on the event loop rather than pay for a
@@ -235,6 +245,9 @@ def create_app(
             out = predictor.predict(jobs) if len(jobs) <= 16 else await asyncio.to_thread(predictor.predict, jobs)
         except HpcPredictError as exc:
             raise HTTPException(status_code=400, detail=_without_paths(str(exc))) from None
+        if request.start:
+            for answer, start in zip(out, planner.expected_starts(jobs, [a["predicted_runtime_s"] for a in out])):
+                answer["expected_start"] = start.to_pydatetime()
         return {"model": Path(state["model"]).name, "predictions": out}
 
     def reload_allowed() -> None:
@@ -250,10 +263,20 @@ def create_app(
             except HpcPredictError as exc:
                 _log.warning("reload of %s refused: %s", path, exc)
                 raise HTTPException(status_code=400, detail=_without_paths(str(exc))) from None
-            state.update(predictor=predictor, model=str(path), loaded=datetime.now(timezone.utc))
+            planner = await asyncio.to_thread(_planner, predictor, nodes)
+            state.update(predictor=predictor, planner=planner, model=str(path), loaded=datetime.now(timezone.utc))
         return {"status": "reloaded", "model": Path(path).name}
 
     return app
+
+
+def _planner(predictor: OnlinePredictor, nodes: int | None):
+    """Start-time planning over the predictor's snapshot, when the machine size is known."""
+    if nodes is None:
+        return None
+    from ..schedule.snapshot import SnapshotPlanner
+
+    return SnapshotPlanner(predictor, nodes)
 
 
 def _load_predictor(path: Path, jobs_df, samples, device: str) -> OnlinePredictor:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..features.calendar import calendar_arrays
-from ..features.history import history_features
+from ..features.history import alea_source, history_features
 from ..features.request import request_arrays
 from ..model import EncodedRows, RuntimeModel
 from ..queue.reasons import reasons_from_contributions
@@ -73,6 +73,8 @@ class OnlinePredictor:
         history = {}
         for key in ("user", "app"):
             cols = [n for n in self.names if n.startswith(f"{key}_") and self.families[n] == "history"]
+            # an ALEA feature is the job's own limit times a ratio of the history: keep the ratio
+            cols = list(dict.fromkeys(alea_source(n) or n for n in cols))
             if not cols:
                 continue
             probe = self._probe(key)
@@ -114,6 +116,11 @@ class OnlinePredictor:
                 if name.endswith("_count_prior"):
                     values = np.where(rows == -1, 0.0, values)  # a user with no finished job yet
                 columns[name] = values
+        limit = get("time_limit_s")
+        for name in self.names:
+            source = alea_source(name)
+            if source is not None and source in columns:
+                columns[name] = np.where(limit > 0, limit, np.nan) * columns[source]
         kinds = self.model.feature_kinds_
         for name in self.names:
             if name not in columns:
