@@ -164,3 +164,22 @@ def test_jobs_without_a_limit_run_under_the_site_default():
     none = _workload([(0, 1, 50, float("nan")), (0, 1, 100, float("nan"))], nodes=2)
     assert none.limit_s.tolist() == [100.0, 100.0] and none.default_limit_jobs == 2
     assert _starts(none) == [0.0, 0.0]
+
+
+def test_an_extended_swf_with_node_lists_counts_processors_on_alea_machines(tmp_path):
+    # Alea's extended SWF (the CERIT-SC trace) lists each job's hosts, so ingest knows node counts
+    # for every job; the nodes are shared by jobs (ppn=12 on an 80-CPU node), so the replay must
+    # count processors and size the machine from the .machines file in CPUs (2 x 80 + 1 x 12).
+    from hpcpredict.schedule import load_workload
+
+    rows = [
+        "0 0 0 100 64 1 1024 64 200 -1 1 1 1 1 -1 1 1 1 {7,7,7,7} q_1d 1:ppn=64",
+        "1 10 0 100 12 1 1024 12 200 -1 1 2 1 1 -1 1 1 1 {3} q_1d 1:ppn=12",
+        "2 20 0 100 1 1 1024 1 200 -1 1 3 1 1 -1 1 1 1 {3} q_1d 1:ppn=1",
+    ]
+    trace = tmp_path / "x.swf"
+    trace.write_text("\n".join(rows) + "\n")
+    (tmp_path / "x.swf.machines").write_text("0\tbig\t2\t80\t1\t1\n1\tsmall\t1\t12\t1\t1\n")
+    w = load_workload(trace)
+    assert (w.unit, w.machine_size, len(w)) == ("processors", 172, 3)
+    assert w.size.tolist() == [64, 12, 1]

@@ -194,7 +194,12 @@ def job_sizes(jobs: pd.DataFrame, *, missing: float = np.nan) -> tuple[str, np.n
     ('nodes', array([2., 1.]))
     """
     best: tuple[int, str, np.ndarray] | None = None
-    for unit, columns in (("nodes", ("alloc_nodes", "req_nodes")), ("processors", ("alloc_cpus", "req_cpus"))):
+    units = [("nodes", ("alloc_nodes", "req_nodes")), ("processors", ("alloc_cpus", "req_cpus"))]
+    # SWF counts processors; an extended SWF's host list (Alea's CERIT-SC) names nodes that jobs
+    # share, so on a tie an SWF-derived table counts processors (the first unit wins a tie).
+    if "source" in jobs.columns and len(jobs) and jobs["source"].astype(str).str.startswith("swf").all():
+        units.reverse()
+    for unit, columns in units:
         values = [pd.to_numeric(jobs[c], errors="coerce").to_numpy(float, na_value=np.nan) for c in columns if c in jobs.columns]
         if not values:
             continue
