@@ -184,6 +184,7 @@ def job_sizes(jobs: pd.DataFrame, *, missing: float = np.nan) -> tuple[str, np.n
 
     SWF traces count processors; Slurm dumps know nodes (a queue may know nodes while the running
     jobs of an SWF-derived table know only processors: the unit known for more jobs wins).
+    On a tie an SWF-derived table (``source`` ``swf:...``) counts processors.
     ``missing`` fills unknown sizes.
 
     Examples
