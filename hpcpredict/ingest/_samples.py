@@ -58,9 +58,30 @@ class SamplesResult:
 
     def check_reconciles(self) -> None:
         """Raise AssertionError if an input line is unaccounted for."""
-        c = self.counts
-        if c["records"] + c["quarantined"] + c["duplicates_merged"] != c["lines_read"]:
-            raise AssertionError(f"samples ingest lost records: {c}")
+        reconciled(self.counts)
+
+
+def reconciled(counts: dict[str, int], *, source: str = "samples") -> dict[str, int]:
+    """Return ``counts`` once every input record is accounted for (kept, quarantined or merged);
+    raise AssertionError naming ``source`` otherwise."""
+    if counts["records"] + counts["quarantined"] + counts["duplicates_merged"] != counts["lines_read"]:
+        raise AssertionError(f"{source} ingest lost records: {counts}")
+    return counts
+
+
+def stream_counts(stream, *, metrics: int, source: str = "samples", **extra: int) -> dict[str, int]:
+    """The reconciled counts of a streamed samples ingest (LDMS or PCP): ``stream`` has
+    ``lines_read``, ``records``, ``quarantine``, ``duplicates``, ``rows_out`` and ``hosts``."""
+    return reconciled({
+        "lines_read": stream.lines_read,
+        "records": stream.records,
+        "quarantined": len(stream.quarantine),
+        "duplicates_merged": stream.duplicates,
+        "samples": stream.rows_out,
+        "hosts": len(stream.hosts),
+        "metrics": metrics,
+        **extra,
+    }, source=source)
 
 
 def parse_numbers(strings: pd.Series) -> tuple[np.ndarray, np.ndarray]:

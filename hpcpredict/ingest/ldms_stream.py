@@ -31,7 +31,7 @@ from .._atomic import atomic_dir, write_json, write_parquet
 from ..errors import InputFileError
 from ..progress import progress
 from ..scale import client_for, n_workers
-from ._samples import default_max_gap_s, flush_days, merge_samplers
+from ._samples import default_max_gap_s, flush_days, merge_samplers, stream_counts
 from .ldms import plan_files, raw_to_samples, read_one, sampler_metrics
 from .metrics import MetricInfo
 from .result import Quarantine, new_run_id, quarantine_path
@@ -248,15 +248,4 @@ class _Walk:
                 "samplers": sorted(s.name for s in self.samplers)}
 
     def counts(self) -> dict[str, int]:
-        counts = {
-            "lines_read": self.lines_read,
-            "records": self.records,
-            "quarantined": len(self.quarantine),
-            "duplicates_merged": self.duplicates,
-            "samples": self.rows_out,
-            "hosts": len(self.hosts),
-            "metrics": len(self.infos or []),
-        }
-        if counts["records"] + counts["quarantined"] + counts["duplicates_merged"] != counts["lines_read"]:
-            raise AssertionError(f"samples ingest lost records: {counts}")
-        return counts
+        return stream_counts(self, metrics=len(self.infos or []))

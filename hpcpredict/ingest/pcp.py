@@ -33,7 +33,7 @@ import pandas as pd
 from .._atomic import atomic_dir, write_json, write_parquet
 from ..errors import InputFileError
 from ..progress import progress
-from ._samples import counters_to_rates, flush_days
+from ._samples import counters_to_rates, flush_days, stream_counts
 from .metrics import MetricInfo
 from .pcp_metrics import PCP_METRICS, PcpColumn, column_info, column_unit, derive_pcp, pcp_metric_names
 from .result import Quarantine, new_run_id, quarantine_path
@@ -329,19 +329,7 @@ class _State:
         return {"table": "samples", "metrics": [i.to_dict() for i in infos], "source": "pcp", "bucket_s": self.bucket_s or 60}
 
     def counts(self, archives: int) -> dict[str, int]:
-        counts = {
-            "lines_read": self.lines_read,
-            "records": self.records,
-            "quarantined": len(self.quarantine),
-            "duplicates_merged": self.duplicates,
-            "samples": self.rows_out,
-            "hosts": len(self.hosts),
-            "metrics": len(self.infos),
-            "archives": archives,
-        }
-        if counts["records"] + counts["quarantined"] + counts["duplicates_merged"] != counts["lines_read"]:
-            raise AssertionError(f"PCP ingest lost records: {counts}")
-        return counts
+        return stream_counts(self, metrics=len(self.infos), source="PCP", archives=archives)
 
 
 def _instances(col: PcpColumn, source: str, cells) -> list[str | None]:
