@@ -2,7 +2,8 @@
 
 Every ``N`` seconds, in a worker thread, optionally run :func:`hpcpredict.collect.collect` on the
 jobs table (new accounting from the live Slurm), re-read the table and build a new
-:class:`~hpcpredict.serve.online.OnlinePredictor` for the same model; then swap it in with one
+:class:`~hpcpredict.serve.online.OnlinePredictor` for the model already being served (never re-read
+from disk: only ``/admin/reload`` loads model files, after probing them); then swap it in with one
 assignment. A request holds the predictor it started with, so none is dropped or answered from a
 half-built snapshot; a failed refresh is logged and the old snapshot kept.
 """
@@ -24,15 +25,15 @@ __all__ = ["refresh_forever", "refreshed_predictor"]
 _log = logging.getLogger("hpcpredict.serve")
 
 
-def refreshed_predictor(model: str | Path, jobs: str | Path, *, collect: bool, samples=None, device: str = "cpu") -> tuple[OnlinePredictor, pd.DataFrame]:
-    """A predictor over the jobs table as it is now (after a ``collect`` run when asked)."""
+def refreshed_predictor(model: RuntimeModel, jobs: str | Path, *, collect: bool, samples=None, device: str = "cpu") -> tuple[OnlinePredictor, pd.DataFrame]:
+    """A predictor for ``model`` over the jobs table as it is now (after a ``collect`` run when asked)."""
     if collect:
         from ..collect import collect as run_collect
 
         result = run_collect(jobs)
         _log.info("collect: %d new, %d updated jobs", result.added, result.updated)
     jobs_df = pd.read_parquet(jobs)
-    return OnlinePredictor(RuntimeModel.load(model), jobs_df, samples, device=device), jobs_df
+    return OnlinePredictor(model, jobs_df, samples, device=device), jobs_df
 
 
 async def refresh_forever(state: dict, lock: asyncio.Lock, *, jobs: str | Path, every_s: float, collect: bool,
@@ -41,7 +42,7 @@ async def refresh_forever(state: dict, lock: asyncio.Lock, *, jobs: str | Path, 
     while True:
         await asyncio.sleep(every_s)
         try:
-            predictor, jobs_df = await asyncio.to_thread(refreshed_predictor, state["model"], jobs, collect=collect,
+            predictor, jobs_df = await asyncio.to_thread(refreshed_predictor, state["predictor"].model, jobs, collect=collect,
                                                          samples=samples, device=device)
         except Exception as exc:  # noqa: BLE001 -- any failure: keep serving the snapshot we have
             _log.warning("refresh failed, keeping the snapshot of %s: %s", state["predictor"].at, exc)
