@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._atomic import read_parquet_metadata, write_parquet
+from ._outputs import check_output
 from .errors import HpcPredictError
 from .ingest.slurm import SACCT_FIELDS, read_sacct
 
@@ -91,7 +92,7 @@ def collect(
     >>> collect("jobs.parquet", since="2026-12-01T00:00:00")  # doctest: +SKIP
     CollectResult(table=PosixPath('jobs.parquet'), ..., added=1234, updated=0, ...)
     """
-    table = Path(table)
+    table = check_output(table, folder=False)  # it is replaced: only a table hpcpredict wrote
     old = pd.read_parquet(table) if table.exists() else None
     # sacct takes whole seconds: round now up, or a job submitted in this very second is left out
     until_ts = _timestamp(until) if until is not None else pd.Timestamp.now(tz="UTC").ceil("s") + pd.Timedelta(seconds=1)

@@ -188,3 +188,12 @@ def test_a_kill_between_the_jobs_table_and_its_quarantine_is_seen(tmp_path, monk
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     ingest("swf", [DATA / "kth-sp2-first3000.swf"], out)
     assert len(read_quarantine(out)) == 0
+
+
+def test_collect_refuses_a_table_it_did_not_write(tmp_path):
+    """`collect TABLE` replaces TABLE: a file hpcpredict did not write is refused before sacct runs."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my thesis\n")
+    out = run("collect", notes, "--since", "2026-01-01T00:00:00", "--sacct", tmp_path / "no-sacct")
+    refused(out, notes)
+    assert notes.read_text() == "my thesis\n"
