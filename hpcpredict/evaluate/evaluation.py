@@ -69,9 +69,10 @@ def _fold_predictions(bundle: RuntimeModel, usable: pd.DataFrame, fold: Fold, *,
         params = dict(bundle.manifest_.hyperparameters)
         model = build_model(params).fit(feature_frame(history, specs), history[target].to_numpy(float), time=history[time].to_numpy(), censored=censored_rows(history, target))
         X = feature_frame(test, specs)
-        out["model"] = cap_runtime(model.predict(X), test, target)
+        enforced = (model.limit_rule_ or {"enforced": True})["enforced"]
+        out["model"] = cap_runtime(model.predict(X), test, target, enforced=enforced)
         if model.interval_booster_ is not None:
-            intervals = cap_runtime(model.predict_interval(X), test, target)
+            intervals = cap_runtime(model.predict_interval(X), test, target, enforced=enforced)
             out["p10"], out["p90"] = intervals[:, 0], intervals[:, -1]
     else:
         out["model"] = bundle.predict(test)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..model import RuntimeModel
+from ..model import EncodedRows, RuntimeModel
 from ..model.objectives import get_objective
 
 __all__ = ["compare_importance", "permutation_importance"]
@@ -41,7 +41,7 @@ def permutation_importance(
     inverse = get_objective(bundle.objective).inverse
 
     def mae(data: np.ndarray) -> float:
-        pred = inverse(bundle.booster_.inplace_predict(data))
+        pred = inverse(bundle.booster_.inplace_predict(data)) * bundle.output_scale(EncodedRows(data))
         return float(np.mean(np.abs(pred - actual)))
 
     baseline = mae(matrix)

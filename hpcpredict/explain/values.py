@@ -62,10 +62,10 @@ def shap_values(
     if client is None:
         contribs = bundle.contributions(rows, device=device)
     else:
-        contribs = _dask_predict(bundle, rows, client)(pred_contribs=True)
+        contribs = _dask_predict(bundle, rows, client)(pred_contribs=True) * np.reshape(bundle.output_scale(rows), (-1, 1))
     values, base = contribs[:, :-1], contribs[:, -1]
     if check_additivity:
-        margin = bundle.margin(rows, device=device) if client is None else _dask_predict(bundle, rows, client)(output_margin=True)
+        margin = bundle.margin(rows, device=device) if client is None else _dask_predict(bundle, rows, client)(output_margin=True) * bundle.output_scale(rows)
         gap = np.max(np.abs(values.sum(axis=1) + base - margin), initial=0.0)
         tolerance = 1e-3 * max(1.0, float(np.max(np.abs(margin), initial=0.0)))
         if gap > tolerance:

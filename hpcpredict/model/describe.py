@@ -89,6 +89,8 @@ def describe_fit(
         intervals=None if model.interval_booster_ is None else tuple(float(q) for q in INTERVAL_QUANTILES),
         interval_transform=model.interval_transform_,
         interval_calibration=model.interval_calibration_,
+        limit_rule=getattr(model, "limit_rule_", None),
+        combination=getattr(model, "combination_", None),
         data_hash=data_hash,
         model_sha256="",
         intervals_sha256=None,

@@ -14,82 +14,12 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d
 
 from ..scale import check_device
+from .combine import CLASS_COLUMNS, apply_combination, cap_at_limit, history_classes, learn_rules, ratio_scale
 from .encoding import EncodedRows, encode_rows
+from .intervals import INTERVAL_QUANTILES, calibrate_intervals, interval_values
 from .objectives import DEFAULT_OBJECTIVE, get_objective
 
-__all__ = ["INTERVAL_QUANTILES", "RuntimeModel", "calibrate_intervals", "cap_at_limit", "encode_frame", "interval_values"]
-
-#: Quantiles of the prediction interval: p10, p50, p90.
-INTERVAL_QUANTILES = (0.1, 0.5, 0.9)
-
-
-def calibrate_intervals(raw: np.ndarray, y: np.ndarray) -> dict | None:
-    """How far to move p10 down and p90 up so each tail holds 10% of ``y`` (split-conformal).
-
-    Quantile regression fits the training rows, so on later jobs its p10–p90 band is usually too
-    narrow (measured 44–66% coverage instead of 80%). Conformalized quantile regression (Romano,
-    Patterson & Candès 2019) measures the misses on rows the trees were not fitted on — here the
-    time-ordered validation slice, the jobs nearest the future — and shifts each bound by the
-    finite-sample quantile of its misses. A negative shift narrows a band that was too wide.
-
-    Parameters
-    ----------
-    raw : ndarray, shape (n, 3)
-        p10/p50/p90 in the booster's (transformed) space, sorted along each row.
-    y : ndarray, shape (n,)
-        The targets in the same space.
-
-    Returns
-    -------
-    dict or None
-        ``{"lower": shift, "upper": shift, "rows": n}`` in the transformed space; None for fewer
-        than 20 rows, too few to place a 10% tail.
-
-    Examples
-    --------
-    >>> raw = np.column_stack([np.zeros(100), np.full(100, 0.5), np.ones(100)])
-    >>> cal = calibrate_intervals(raw, np.linspace(-0.5, 1.5, 100))  # 25% below 0, 25% above 1
-    >>> round(cal["lower"], 2), round(cal["upper"], 2)  # each bound moved so that 8 of 100 stay out
-    (0.34, 0.34)
-    """
-    n = len(y)
-    if n < 20:
-        return None
-    level = min(1.0, np.ceil((n + 1) * (1 - INTERVAL_QUANTILES[0])) / n)
-    below = np.quantile(raw[:, 0] - y, level, method="higher")  # how far under p10 the 10% tail reaches
-    above = np.quantile(y - raw[:, -1], level, method="higher")
-    return {"lower": float(below), "upper": float(above), "rows": int(n)}
-
-
-def interval_values(raw, transform: str | None, calibration: dict | None = None) -> np.ndarray:
-    """The interval booster's raw output → p10/p50/p90 in target units, shape ``(n, 3)``.
-
-    Applies the conformal shifts of :func:`calibrate_intervals` (when given), sorts each row
-    (separately fitted quantiles can cross) and undoes the ``log1p`` transform.
-    """
-    raw = np.sort(np.asarray(raw, dtype=float).reshape(-1, len(INTERVAL_QUANTILES)), axis=1)
-    if calibration:
-        raw[:, 0] -= calibration["lower"]
-        raw[:, -1] += calibration["upper"]
-        raw = np.sort(raw, axis=1)
-    return np.expm1(raw) if transform == "log1p" else raw
-
-
-def cap_at_limit(pred: np.ndarray, limit: np.ndarray | None) -> np.ndarray:
-    """Runtime predictions ``pred`` (n,) or (n, k) capped at each job's ``limit`` (n,; NaN = no limit)
-    — the scheduler ends a job there — and floored at one second.
-
-    Examples
-    --------
-    >>> cap_at_limit(np.array([0.2, 50.0, 7200.0]), np.array([np.nan, 60.0, 3600.0])).tolist()
-    [1.0, 50.0, 3600.0]
-    """
-    pred = np.asarray(pred, float)
-    if limit is not None:
-        limit = np.asarray(limit, float).reshape((-1,) + (1,) * (pred.ndim - 1))
-        pred = np.where(np.isfinite(limit) & (limit > 0), np.minimum(pred, limit), pred)
-    return np.maximum(pred, 1.0)
-
+__all__ = ["INTERVAL_QUANTILES", "RuntimeModel", "calibrate_intervals", "cap_at_limit", "encode_frame", "interval_values"]  # cap_at_limit: from .combine
 
 def default_threads() -> int:
     """XGBoost threads when ``n_jobs`` is not given: ``OMP_NUM_THREADS`` when set, else the CPUs
@@ -159,6 +89,17 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         Threads (default: all cores).
     random_state : int
         Seed of the row and column subsampling.
+    limit_feature : str, optional
+        The feature holding each job's time limit (:func:`~hpcpredict.model.train` sets
+        ``"time_limit_s"`` for a runtime model). With it, :meth:`fit` learns from the training jobs
+        whether to cap at the limit and, with ``combine``, how to blend the trees with a scheduler
+        heuristic (:mod:`hpcpredict.model.combine`).
+    ratio_target : bool
+        With ``limit_feature`` and the ``absolute`` objective, fit runtime / limit with weight =
+        limit (the same absolute error in seconds, while the trees split in ratio space, which
+        carries over between limits) and answer ratio x limit.
+    combine : bool
+        Choose that blend on the validation slice (``False``: the trees alone).
 
     Attributes
     ----------
@@ -177,6 +118,9 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         Categorical column → sorted categories seen in training.
     best_iteration_ : int
         Index of the last tree kept.
+    limit_rule_, combination_ : dict or None
+        Whether predictions are capped at the limit, and the blend with a heuristic, each with the
+        training evidence (:mod:`hpcpredict.model.combine`); None without ``limit_feature``.
     n_features_in_ : int
 
     Examples
@@ -209,6 +153,9 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         device: str = "cpu",
         n_jobs: int | None = None,
         random_state: int = 0,
+        limit_feature: str | None = None,
+        ratio_target: bool = True,
+        combine: bool = True,
     ) -> None:
         self.objective = objective
         self.quantile_alpha = quantile_alpha
@@ -227,6 +174,9 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         self.device = device
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.limit_feature = limit_feature
+        self.ratio_target = ratio_target
+        self.combine = combine
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, *, time=None, censored=None, sample_weight=None, client=None) -> RuntimeModel:
@@ -275,7 +225,9 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         self._codes, self.manifest_, self.n_train_, self.n_valid_ = _codes_of(self.categories_), None, len(fit_rows), len(valid_rows)
         self.xgb_params_ = self._params(obj)
         try:
-            self.booster_, self.best_iteration_ = self._boost(obj, frame, yv, cens, weight, fit_rows, valid_rows)
+            scale = self._ratio_scale(obj, frame)  # a runtime/limit target: MAE-optimal in seconds with weight = limit
+            y_main, w_main = (yv, weight) if scale is None else (yv / scale, scale * (1.0 if weight is None else weight))
+            self.booster_, self.best_iteration_ = self._boost(obj, frame, y_main, cens, w_main, fit_rows, valid_rows)
             self.interval_booster_ = None
             self.interval_transform_ = None
             self.interval_calibration_ = None
@@ -289,9 +241,28 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
                     held = self.interval_booster_.predict(xgb.DMatrix(frame.iloc[valid_rows], enable_categorical=True, missing=np.nan))
                     held = np.sort(np.asarray(held).reshape(len(valid_rows), -1), axis=1)
                     self.interval_calibration_ = calibrate_intervals(held, qobj.forward(yv[valid_rows]))
+            self._learn_rules(obj, frame, yv, valid_rows, scale)
         finally:
             del self._client  # a client is not part of the fitted model (nor picklable)
         return self
+
+    def _ratio_scale(self, obj, frame: pd.DataFrame) -> np.ndarray | None:
+        """Each row's limit when the trees fit runtime / limit (see :func:`.combine.ratio_scale`), else None."""
+        if not self.ratio_target or obj.name != "absolute" or self.limit_feature not in frame.columns:
+            return None
+        scale, self._fallback_limit = ratio_scale(frame[self.limit_feature].to_numpy(float))
+        return scale
+
+    def _learn_rules(self, obj, frame: pd.DataFrame, y: np.ndarray, valid_rows: np.ndarray, scale: np.ndarray | None) -> None:
+        """The cap (from all training jobs) and the combination (on the validation slice); see :mod:`.combine`."""
+        self.limit_rule_ = self.combination_ = None
+        if self.limit_feature is not None and self.limit_feature in frame.columns:
+            held = frame.iloc[valid_rows]
+            trees = obj.inverse(self.booster_.predict(xgb.DMatrix(held, enable_categorical=True, missing=np.nan))) if len(valid_rows) else np.zeros(0)
+            trees = trees if scale is None else trees * scale[valid_rows]
+            self.limit_rule_, self.combination_ = learn_rules(frame, y, valid_rows, trees, self._names, self.limit_feature, combine=self.combine)
+        if self.limit_rule_ is not None:
+            self.limit_rule_.update(ratio_target=scale is not None, fallback_limit=None if scale is None else self._fallback_limit)
 
     def _params(self, obj, alphas=None) -> dict:
         params = {
@@ -394,8 +365,24 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         at one second. ``device`` (``"cpu"`` or ``"cuda"``) is where XGBoost runs; default: as loaded.
         """
         rows = self.encode(X)
-        pred = get_objective(self.objective).inverse(self._raw(self.booster_, rows, device))
+        pred = get_objective(self.objective).inverse(self._raw(self.booster_, rows, device)) * self.output_scale(rows)
+        rule = getattr(self, "combination_", None)
+        if rule and rule["heuristic"] is not None:
+            classes = None if "all" in rule["weights"] else history_classes(*(self._column(rows, n) for n in CLASS_COLUMNS))
+            pred = apply_combination(pred, rule, self._column(rows, rule["heuristic"]), self._column(rows, self.limit_feature), classes)
         return self._bounded(pred, rows)
+
+    def output_scale(self, X) -> np.ndarray | float:
+        """What the trees' output is multiplied by: each row's limit for a runtime/limit target
+        (the training median where a row has none), else 1."""
+        rule = getattr(self, "limit_rule_", None)
+        if not rule or not rule.get("ratio_target"):
+            return 1.0
+        limit = self._column(self.encode(X), self.limit_feature)
+        return np.where(np.isfinite(limit) & (limit > 0), limit, rule["fallback_limit"])
+
+    def _column(self, rows: EncodedRows, name: str) -> np.ndarray:
+        return rows.matrix[:, self._names.index(name)].astype(float)
 
     def predict_interval(self, X, *, device: str | None = None) -> np.ndarray:
         """p10, p50 and p90 of the target for each row, shape ``(n, 3)``, sorted along each row.
@@ -412,14 +399,20 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
 
     def contributions(self, X, *, device: str | None = None, interactions: bool = False) -> np.ndarray:
         """Exact TreeSHAP values of the rows (XGBoost ``pred_contribs``), bias in the last column;
-        with ``interactions``, ``pred_interactions`` (rows x (features+1) x (features+1))."""
+        with ``interactions``, ``pred_interactions`` (rows x (features+1) x (features+1)). For a
+        runtime/limit target they are multiplied by each row's limit: seconds that add up to the
+        trees' prediction (before the combination and the cap)."""
         rows = self.encode(X)
         kind = {"pred_interactions": True} if interactions else {"pred_contribs": True}
-        return self._raw(self.booster_, rows, device, **kind)
+        values = self._raw(self.booster_, rows, device, **kind)
+        scale = np.asarray(self.output_scale(rows), float)
+        return values * scale.reshape((-1,) + (1,) * (values.ndim - 1)) if scale.ndim else values
 
     def margin(self, X, *, device: str | None = None) -> np.ndarray:
-        """The trees' raw output for the rows (log space for a log-target objective)."""
-        return self._raw(self.booster_, self.encode(X), device, output_margin=True)
+        """The trees' raw output for the rows (log space for a log-target objective; seconds, the
+        ratio times the limit, for a runtime/limit target)."""
+        rows = self.encode(X)
+        return self._raw(self.booster_, rows, device, output_margin=True) * self.output_scale(rows)
 
     def dmatrix(self, X) -> xgb.DMatrix:
         """The rows as an ``xgboost.DMatrix`` with the model's feature names and types."""
@@ -442,7 +435,10 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         return booster.inplace_predict(rows.matrix)
 
     def _bounded(self, pred: np.ndarray, rows: EncodedRows) -> np.ndarray:
-        return cap_at_limit(pred, rows.limit) if self.target == "runtime_s" else pred
+        if self.target != "runtime_s":
+            return pred
+        rule = getattr(self, "limit_rule_", None)
+        return cap_at_limit(pred, rows.limit if rule is None or rule["enforced"] else None)
 
     def _category_codes(self) -> dict[str, dict[str, int]]:
         return self._codes
@@ -533,6 +529,7 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         model.best_iteration_ = manifest.n_trees - 1
         model.interval_transform_ = manifest.interval_transform
         model.interval_calibration_ = manifest.interval_calibration
+        model.limit_rule_, model.combination_ = manifest.limit_rule, manifest.combination
         return model
 
     def probe(self) -> np.ndarray:

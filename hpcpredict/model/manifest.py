@@ -20,9 +20,9 @@ from ..errors import BundleMismatchError
 __all__ = ["FORMAT_VERSION", "FeatureSpec", "Manifest"]
 
 #: Version of the bundle format this hpcpredict writes and reads. Version 1 (hpcpredict 0.x before
-#: the typed manifest) recorded the arguments given to ``train`` rather than the fitted estimator,
-#: so its bundles are refused with a request to retrain.
-FORMAT_VERSION = 2
+#: the typed manifest) recorded the arguments given to ``train`` rather than the fitted estimator;
+#: version 2 had no limit rule or combination. Older bundles are refused with a request to retrain.
+FORMAT_VERSION = 3
 
 _RETRAIN = "retrain it with this hpcpredict (`hpcpredict train FEATURES -o MODEL`)"
 
@@ -89,6 +89,10 @@ class Manifest:
         Rows used for training, validation (early stopping, calibration) and held out for test.
     interval_transform, interval_calibration, intervals :
         Of the p10/p50/p90 model in ``intervals.ubj`` (None without one).
+    limit_rule, combination :
+        Whether runtime predictions are capped at the limit, and the blend of the trees with a
+        scheduler heuristic, each with the training evidence it was chosen on
+        (:mod:`hpcpredict.model.combine`); None for a model without a limit feature.
     model_sha256, intervals_sha256, checksum :
         Of the two model files, and of every other field of this manifest.
     """
@@ -119,6 +123,8 @@ class Manifest:
     intervals: tuple[float, ...] | None
     interval_transform: str | None
     interval_calibration: dict | None
+    limit_rule: dict | None
+    combination: dict | None
     data_hash: str | None
     model_sha256: str
     intervals_sha256: str | None
@@ -177,7 +183,7 @@ class Manifest:
         >>> Manifest.from_json('{"format_version": 1}')
         Traceback (most recent call last):
         ...
-        hpcpredict.errors.BundleMismatchError: manifest.json: bundle format version 1, this hpcpredict reads version 2; retrain it with this hpcpredict (`hpcpredict train FEATURES -o MODEL`)
+        hpcpredict.errors.BundleMismatchError: manifest.json: bundle format version 1, this hpcpredict reads version 3; retrain it with this hpcpredict (`hpcpredict train FEATURES -o MODEL`)
         """
         try:
             data = json.loads(text)
@@ -231,6 +237,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "intervals": (list, type(None)),
     "interval_transform": (str, type(None)),
     "interval_calibration": (dict, type(None)),
+    "limit_rule": (dict, type(None)),
+    "combination": (dict, type(None)),
     "model_sha256": (str,),
     "intervals_sha256": (str, type(None)),
     "checksum": (str,),

@@ -12,7 +12,8 @@ import pandas as pd
 from .._outputs import check_output
 from ..errors import HpcPredictError, InputFileError, ParameterError
 from .describe import describe_fit
-from .estimator import RuntimeModel, cap_at_limit
+from .combine import cap_at_limit
+from .estimator import RuntimeModel
 from .objectives import DEFAULT_OBJECTIVE, get_objective
 
 __all__ = [
@@ -225,7 +226,10 @@ def train(
             "so there is nothing to train on; use a trace that spans longer than its jobs run, or a smaller --test-fraction"
         )
 
-    model = build_model({"objective": obj.name, "intervals": intervals, "n_estimators": n_estimators, "early_stopping_rounds": early_stopping_rounds, "device": device, "random_state": seed, **(params or {})})
+    limit_feature = "time_limit_s" if target == "runtime_s" and any(f["name"] == "time_limit_s" for f in specs) else None
+    model = build_model(
+        {"objective": obj.name, "intervals": intervals, "n_estimators": n_estimators, "early_stopping_rounds": early_stopping_rounds, "device": device, "random_state": seed, "limit_feature": limit_feature, **(params or {})}
+    )
     X = feature_frame(fit_rows, specs)
     fit = dict(time=fit_rows[time_col].to_numpy(), censored=censored_rows(fit_rows, target))
     if dask is None:
@@ -296,11 +300,12 @@ def censored_rows(rows: pd.DataFrame, target: str) -> np.ndarray | None:
     return cens
 
 
-def cap_runtime(pred: np.ndarray, table: pd.DataFrame, target: str) -> np.ndarray:
-    """Runtime predictions capped at the job's time limit (the scheduler ends it there), floored at 1 s."""
+def cap_runtime(pred: np.ndarray, table: pd.DataFrame, target: str, *, enforced: bool = True) -> np.ndarray:
+    """Runtime predictions capped at the job's time limit where the training jobs show it enforced
+    (``enforced``: the model's ``limit_rule_``, see :mod:`hpcpredict.model.combine`), floored at 1 s."""
     if target != "runtime_s":
         return np.asarray(pred, float)
-    limit = pd.to_numeric(table["time_limit_s"], errors="coerce").to_numpy(float) if "time_limit_s" in table.columns else None
+    limit = pd.to_numeric(table["time_limit_s"], errors="coerce").to_numpy(float) if enforced and "time_limit_s" in table.columns else None
     return cap_at_limit(pred, limit)
 
 

@@ -1,0 +1,265 @@
+"""After the trees: the time-limit cap and the combination with the user's own recent behaviour.
+
+A runtime model learns two small rules from its training jobs, both stored in the manifest and
+applied by the one prediction path (:meth:`RuntimeModel.predict`: ``predict``, ``evaluate``, the
+queue and the service):
+
+- **The cap at the limit, only where the limit is enforced** (:func:`limit_rule`). A scheduler that
+  kills jobs at their limit makes "never predict past the limit" free accuracy; where limits are
+  advisory (39% of one real trace's jobs ran past theirs, median 1.5x) the cap costs accuracy.
+- **A combination with a scheduler heuristic** (:func:`choose_combination`). Absolute error makes
+  the trees predict a conditional median, which serves MAE; average accuracy
+  mean(exp(-|log p - log a|)) rewards the mode of a user's runtimes, which the ALEA heuristic (the
+  job's limit times the user's recent runtime/limit ratio) lands on. On the time-ordered validation
+  slice — the training jobs nearest the future, which the trees were not fitted on — the model
+  picks ``w x model + (1 - w) x heuristic`` (arithmetic or geometric mean, w in 0, 0.1, ..., 1,
+  heuristic among the ALEA history features and the limit, w per class of user history) that
+  serves both metrics at once: it maximises (best heuristic MAE / MAE) x (AA / best heuristic AA)
+  in the worse of the slice's two halves. ``w = 1`` is the trees alone, ``w = 0`` a heuristic
+  alone; it is chosen afresh at every refit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["BLEND_WEIGHTS", "CLASS_COLUMNS", "CLASS_NAMES", "apply_combination", "blend", "cap_at_limit", "choose_combination", "heuristic_columns", "history_classes", "learn_rules", "limit_rule", "ratio_scale"]
+
+#: Weights of the model tried by :func:`choose_combination`.
+BLEND_WEIGHTS = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11))
+
+#: A limit counts as enforced when this share of the training jobs with a limit ended within
+#: ``_GRACE`` x their limit (schedulers allow grace periods and accounting adds seconds).
+_ENFORCED_SHARE, _GRACE = 0.98, 1.05
+
+#: History classes of :func:`history_classes`, the features they are read from, and how close the
+#: last two runtime/limit ratios must be for a user to count as repeating a job.
+CLASS_NAMES = ("no_history", "consistent", "varied")
+CLASS_COLUMNS = ("user_ratio_last2_max", "user_ratio_last2_mean")
+CONSISTENT_WITHIN = 0.05
+
+
+def cap_at_limit(pred: np.ndarray, limit: np.ndarray | None) -> np.ndarray:
+    """Runtime predictions ``pred`` (n,) or (n, k) capped at each job's ``limit`` (n,; NaN = no limit)
+    — the scheduler ends a job there — and floored at one second.
+
+    Examples
+    --------
+    >>> cap_at_limit(np.array([0.2, 50.0, 7200.0]), np.array([np.nan, 60.0, 3600.0])).tolist()
+    [1.0, 50.0, 3600.0]
+    """
+    pred = np.asarray(pred, float)
+    if limit is not None:
+        limit = np.asarray(limit, float).reshape((-1,) + (1,) * (pred.ndim - 1))
+        pred = np.where(np.isfinite(limit) & (limit > 0), np.minimum(pred, limit), pred)
+    return np.maximum(pred, 1.0)
+
+
+def limit_rule(runtime: np.ndarray, limit: np.ndarray) -> dict:
+    """Whether the training jobs show the limit enforced, with the evidence.
+
+    Returns ``{"enforced": bool, "within_limit": share, "jobs_with_limit": n}``: enforced when at
+    least 98% of the jobs with a limit ended within 1.05x of it (or when no job has a limit: the
+    cap then changes nothing).
+
+    Examples
+    --------
+    >>> limit_rule(np.array([50.0, 100.0, 300.0]), np.array([100.0, 100.0, 100.0]))
+    {'enforced': False, 'within_limit': 0.667, 'jobs_with_limit': 3}
+    """
+    runtime, limit = np.asarray(runtime, float), np.asarray(limit, float)
+    known = np.isfinite(limit) & (limit > 0) & np.isfinite(runtime)
+    if not known.any():
+        return {"enforced": True, "within_limit": None, "jobs_with_limit": 0}
+    share = float(np.mean(runtime[known] <= _GRACE * limit[known]))
+    return {"enforced": share >= _ENFORCED_SHARE, "within_limit": round(share, 3), "jobs_with_limit": int(known.sum())}
+
+
+def heuristic_columns(names: list[str], limit_feature: str) -> list[str]:
+    """The features a runtime model may combine with: the ALEA history features and the limit.
+
+    Examples
+    --------
+    >>> heuristic_columns(["time_limit_s", "user_alea_last2_max_s", "req_cpus"], "time_limit_s")
+    ['user_alea_last2_max_s', 'time_limit_s']
+    """
+    from ..features.history import alea_source
+
+    return [n for n in names if alea_source(n) is not None] + [limit_feature]
+
+
+def blend(model: np.ndarray, heuristic: np.ndarray, weight: float, form: str) -> np.ndarray:
+    """``weight`` x ``model`` + (1 - ``weight``) x ``heuristic`` (``form`` ``"geometric"``: in log space);
+    the model where the heuristic has no value."""
+    model = np.maximum(np.asarray(model, float), 1.0)
+    h = np.where(np.isfinite(heuristic), np.maximum(heuristic, 1.0), model)
+    if form == "geometric":
+        return np.exp(weight * np.log(model) + (1.0 - weight) * np.log(h))
+    return weight * model + (1.0 - weight) * h
+
+
+def _heuristic(values: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """A heuristic feature as the scheduler heuristic: the limit where the user has no history."""
+    values = np.asarray(values, float)
+    return np.where(np.isfinite(values), values, limit)
+
+
+def _scores(pred: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
+    """MAE and average accuracy."""
+    return float(np.mean(np.abs(pred - actual))), float(np.mean(np.minimum(pred, actual) / np.maximum(pred, actual)))
+
+
+def _margin(mae: float, aa: float, best_mae: float, best_aa: float) -> float:
+    """How much better than the best heuristic a predictor is on the two metrics together: the log
+    of (best heuristic MAE / MAE) x (AA / best heuristic AA), MAE with one second added so that an
+    exact heuristic is a finite bar."""
+    return float(np.log((best_mae + 1.0) / (mae + 1.0)) + np.log(aa / max(best_aa, 1e-12)))
+
+
+def history_classes(ratio_max: np.ndarray | None, ratio_mean: np.ndarray | None) -> np.ndarray:
+    """Each job's class of user history, by how reliable "as the user's last jobs" is for it:
+    0 — no earlier job with a limit; 1 — the last two runtime/limit ratios within
+    :data:`CONSISTENT_WITHIN` of each other (a user repeating a job); 2 — further apart.
+
+    Examples
+    --------
+    >>> history_classes(np.array([np.nan, 0.5, 0.9]), np.array([np.nan, 0.49, 0.5])).tolist()
+    [0, 1, 2]
+    """
+    if ratio_max is None or ratio_mean is None:
+        return np.zeros(0 if ratio_max is None else len(ratio_max), int)
+    spread = 2.0 * (np.asarray(ratio_max, float) - np.asarray(ratio_mean, float))  # |r1 - r2| of the last two
+    return np.where(~np.isfinite(spread), 0, np.where(spread <= CONSISTENT_WITHIN, 1, 2))
+
+
+def choose_combination(
+    model: np.ndarray, actual: np.ndarray, heuristics: dict[str, np.ndarray], limit: np.ndarray, *, cap: bool, classes: np.ndarray | None = None
+) -> dict | None:
+    """The blend of the model with one heuristic that beats the best heuristic on MAE and average
+    accuracy by the largest margin, measured on ``actual`` (the validation slice, in time order).
+
+    The margin of a blend is log((best heuristic MAE / MAE) x (AA / best heuristic AA)): relative
+    gains on the two metrics count alike, so a large lead in MAE is not traded for a small one in
+    accuracy (nor the reverse). It is taken on the earlier and the later half of the slice
+    separately and the smaller counts: a blend that wins in one burst of jobs and loses in the
+    other is not chosen for the future.
+
+    The model's weight may differ by class of user history (:func:`history_classes`): where the
+    user repeats a job the heuristic can be trusted more. Each class's weight is searched in turn
+    (two rounds), starting from the best single weight.
+
+    Parameters
+    ----------
+    model : ndarray
+        The trees' predictions of the validation jobs (seconds).
+    actual : ndarray
+        Their runtimes.
+    heuristics : dict
+        Feature name → its values on those jobs (:func:`heuristic_columns`).
+    limit : ndarray
+        Their time limits (NaN = none).
+    cap : bool
+        Whether predictions are capped at the limit (:func:`limit_rule`).
+    classes : ndarray of int, optional
+        Each job's history class; None: one weight for all.
+
+    Returns
+    -------
+    dict or None
+        ``{"heuristic", "form", "weights", "validation"}``: ``weights`` maps a class name
+        (``"no_history"``, ``"consistent"``, ``"varied"``; ``"all"`` without classes) to the
+        model's weight; ``validation`` the scores behind the choice. None for fewer than 20 jobs.
+
+    Examples
+    --------
+    >>> a = np.array([100.0, 900.0] * 20)                        # users run to 90% of their limit
+    >>> rule = choose_combination(np.full(40, 500.0), a, {"alea": 0.9 * np.array([111.0, 1000.0] * 20)}, np.array([111.0, 1000.0] * 20), cap=True)
+    >>> rule["heuristic"], rule["weights"]
+    ('alea', {'all': 0.0})
+    """
+    actual = np.asarray(actual, float)
+    if len(actual) < 20:
+        return None
+    limit = np.asarray(limit, float)
+    codes = np.zeros(len(actual), int) if classes is None else np.asarray(classes, int)
+    names = ("all",) if classes is None else CLASS_NAMES
+    bound = (lambda p: cap_at_limit(p, limit)) if cap else (lambda p: np.maximum(p, 1.0))
+    candidates = {name: _heuristic(values, limit) for name, values in heuristics.items()}
+    halves = np.arange(len(actual)) < len(actual) // 2  # the slice is in time order: its earlier and later half
+    parts = (np.ones(len(actual), bool), halves, ~halves)
+    # the best heuristic on each metric, on the whole slice and on each half, as the scheduler (and
+    # the evaluation's baselines) apply them: capped at the limit
+    scored = [[_scores(p[rows], actual[rows]) for rows in parts] for p in (cap_at_limit(np.where(np.isfinite(h), h, model), limit) for h in candidates.values())]
+    bars = [(min(s[i][0] for s in scored), max(s[i][1] for s in scored)) for i in range(len(parts))]
+    best_mae, best_aa = bars[0]
+
+    def margin(pred):
+        """The blend's margin (the smaller of the two halves'), and its MAE and AA on the whole slice."""
+        pred = bound(pred)
+        per_part = [_scores(pred[rows], actual[rows]) for rows in parts]
+        return min(_margin(*per_part[i], *bars[i]) for i in (1, 2)), *per_part[0]
+
+    model_margin, model_mae, model_aa = margin(model)
+    best = (model_margin, None, "arithmetic", np.ones(len(names)), model_mae, model_aa)
+    for name, h in candidates.items():
+        for form in ("arithmetic", "geometric"):
+            weights = max((np.full(len(names), w) for w in BLEND_WEIGHTS), key=lambda ws: margin(blend(model, h, ws[codes], form))[0])
+            for _ in range(2 if len(names) > 1 else 0):
+                for c in range(len(names)):
+                    weights[c] = max(BLEND_WEIGHTS, key=lambda w: margin(blend(model, h, np.where(np.arange(len(names)) == c, w, weights)[codes], form))[0])
+            m, mae, aa = margin(blend(model, h, weights[codes], form))
+            if m > best[0] + 1e-12:
+                best = (m, name, form, weights.copy(), mae, aa)
+    _, name, form, weights, mae, aa = best
+    validation = {"jobs": int(len(actual)), "mae": round(mae, 1), "average_accuracy": round(aa, 4), "trees_mae": round(model_mae, 1),
+                  "trees_average_accuracy": round(model_aa, 4), "best_heuristic_mae": round(best_mae, 1), "best_heuristic_average_accuracy": round(best_aa, 4)}
+    if classes is not None:
+        validation["jobs_by_class"] = {n: int(np.sum(codes == i)) for i, n in enumerate(names)}
+    return {"heuristic": name, "form": form, "weights": {n: float(w) for n, w in zip(names, weights)}, "validation": validation}
+
+
+def ratio_scale(limit: np.ndarray) -> tuple[np.ndarray | None, float | None]:
+    """What a runtime/limit target divides each training runtime by: the job's limit, the median
+    limit for a job without one; ``(None, None)`` when under 90% of the jobs have a limit.
+
+    Fitting r = runtime / limit under absolute error with sample weight = limit minimises exactly
+    the absolute error in seconds of r x limit, while the trees split in ratio space, where what
+    is learnt from one limit carries over to the others.
+
+    Examples
+    --------
+    >>> ratio_scale(np.array([3600.0, np.nan, 7200.0, 600.0]))
+    (None, None)
+    >>> scale, fallback = ratio_scale(np.array([3600.0] * 9 + [np.nan]))
+    >>> fallback, float(scale[-1])
+    (3600.0, 3600.0)
+    """
+    limit = np.asarray(limit, float)
+    known = np.isfinite(limit) & (limit > 0)
+    if not len(limit) or known.mean() < 0.9:
+        return None, None
+    fallback = float(np.median(limit[known]))
+    return np.where(known, limit, fallback), fallback
+
+
+def learn_rules(frame, y: np.ndarray, valid_rows: np.ndarray, trees: np.ndarray, names: list[str], limit_feature: str, *, combine: bool) -> tuple[dict, dict | None]:
+    """The limit rule from all training rows of ``frame`` and, with ``combine``, the combination
+    chosen on the validation rows from the trees' predictions of them (``trees``, seconds)."""
+    limit = frame[limit_feature].to_numpy(float)
+    rule = limit_rule(y, limit)
+    if not combine or not len(valid_rows):
+        return rule, None
+    held = frame.iloc[valid_rows]
+    columns = {n: held[n].to_numpy(float) for n in heuristic_columns(names, limit_feature)}
+    classes = history_classes(*(held[n].to_numpy(float) for n in CLASS_COLUMNS)) if set(CLASS_COLUMNS) <= set(names) else None
+    return rule, choose_combination(trees, y[valid_rows], columns, limit[valid_rows], cap=rule["enforced"], classes=classes)
+
+
+def apply_combination(model: np.ndarray, rule: dict | None, heuristic: np.ndarray | None, limit: np.ndarray | None, classes: np.ndarray | None = None) -> np.ndarray:
+    """The stored combination applied to the trees' predictions (``model`` unchanged without one)."""
+    if not rule or rule["heuristic"] is None or heuristic is None:
+        return model
+    limit = np.full(len(model), np.nan) if limit is None else np.asarray(limit, float)
+    weights = rule["weights"]
+    w = np.full(len(model), weights["all"]) if "all" in weights else np.array([weights[n] for n in CLASS_NAMES])[np.asarray(classes, int)]
+    return blend(model, _heuristic(heuristic, limit), w, rule["form"])

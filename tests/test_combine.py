@@ -1,0 +1,121 @@
+"""What a runtime model learns from its training jobs about the limit: the runtime/limit target,
+the cap only where the limit is enforced, and the blend with a scheduler heuristic."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hpcpredict import api
+from hpcpredict.errors import BundleMismatchError
+from hpcpredict.model import RuntimeModel
+from hpcpredict.model.combine import choose_combination, limit_rule
+
+
+def _trace(tmp_path, *, past_limit: float, n: int = 2400, seed: int = 3):
+    """Users who each run at their own share of the limit; ``past_limit`` of the jobs run 1.5x it."""
+    rng = np.random.default_rng(seed)
+    users = 25
+    ratio = rng.uniform(0.1, 0.9, users)
+    user = rng.integers(0, users, n)
+    limit = rng.choice([900.0, 3600.0, 7200.0, 14400.0], n)
+    runtime = np.round(ratio[user] * limit * rng.uniform(0.9, 1.1, n)) + 1
+    over = rng.random(n) < past_limit
+    runtime = np.where(over, 1.5 * limit, runtime)
+    submit = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(np.sort(rng.uniform(0, 90 * 86400, n)), unit="s")
+    start = submit + pd.to_timedelta(rng.exponential(300, n), unit="s")
+    jobs = pd.DataFrame(
+        {"job_id": [str(i) for i in range(n)], "user": [f"u{u}" for u in user], "submit_time": submit, "start_time": start,
+         "end_time": start + pd.to_timedelta(runtime, unit="s"), "runtime_s": runtime, "time_limit_s": limit,
+         "req_cpus": rng.integers(1, 64, n), "state": "COMPLETED"}
+    )
+    jobs.to_parquet(tmp_path / "jobs.parquet")
+    api.features(tmp_path / "jobs.parquet", tmp_path / "features.parquet", horizon="submit")
+    return tmp_path / "features.parquet"
+
+
+def test_the_limit_counts_as_enforced_when_98_percent_of_jobs_end_within_it():
+    assert limit_rule(np.array([50.0] * 98 + [104.0, 200.0]), np.full(100, 100.0)) == {"enforced": True, "within_limit": 0.99, "jobs_with_limit": 100}
+    assert limit_rule(np.array([50.0] * 90 + [150.0] * 10), np.full(100, 100.0))["enforced"] is False
+    assert limit_rule(np.array([50.0, 60.0]), np.array([np.nan, 0.0])) == {"enforced": True, "within_limit": None, "jobs_with_limit": 0}
+
+
+def test_the_combination_takes_an_exact_heuristic_and_keeps_exact_trees():
+    limit = np.array([1000.0, 4000.0] * 20)
+    actual = 0.3 * limit
+    exact = choose_combination(np.full(40, 1200.0), actual, {"alea": 0.3 * limit, "limit": limit}, limit, cap=True)
+    assert (exact["heuristic"], exact["weights"]) == ("alea", {"all": 0.0})
+    assert exact["validation"]["average_accuracy"] == pytest.approx(1.0)
+    trees = choose_combination(actual.copy(), actual, {"alea": 0.9 * limit, "limit": limit}, limit, cap=True)
+    assert (trees["heuristic"], trees["weights"]) == (None, {"all": 1.0})
+    assert choose_combination(actual[:10], actual[:10], {"limit": limit[:10]}, limit[:10], cap=True) is None
+
+
+def test_where_jobs_ran_past_their_limit_predictions_are_not_capped(tmp_path):
+    model = api.train(_trace(tmp_path, past_limit=0.3), tmp_path / "m")
+    rule = model.manifest_.limit_rule
+    assert rule["enforced"] is False and rule["within_limit"] < 0.8
+    table = pd.read_parquet(tmp_path / "features.parquet")
+    pred = model.predict(table)
+    assert np.any(pred > table["time_limit_s"].to_numpy() * 1.01)  # capped at the limit before
+
+
+def test_where_the_limit_is_enforced_predictions_stay_within_it(tmp_path):
+    model = api.train(_trace(tmp_path, past_limit=0.0), tmp_path / "m")
+    assert model.manifest_.limit_rule["enforced"] is True
+    table = pd.read_parquet(tmp_path / "features.parquet")
+    assert np.all(model.predict(table) <= table["time_limit_s"].to_numpy())
+
+
+def test_the_trees_fit_runtime_over_limit_and_answer_in_seconds(tmp_path):
+    feats = _trace(tmp_path, past_limit=0.0)
+    ratio = api.train(feats, tmp_path / "ratio", params={"combine": False})
+    seconds = api.train(feats, tmp_path / "seconds", params={"combine": False, "ratio_target": False})
+    assert ratio.manifest_.limit_rule["ratio_target"] is True and ratio.manifest_.limit_rule["fallback_limit"] > 0
+    assert seconds.manifest_.limit_rule["ratio_target"] is False
+    mae = {name: api.evaluate(m, feats)["metrics"]["model"]["mae"] for name, m in (("ratio", ratio), ("seconds", seconds))}
+    assert mae["ratio"] < mae["seconds"], mae  # a ratio learnt on one limit carries over to the others
+    row = pd.read_parquet(feats).iloc[[-1]].assign(time_limit_s=np.nan)
+    assert np.isfinite(ratio.predict(row)).all()  # no limit: the training median limit scales the ratio
+
+
+def test_the_one_predict_path_applies_the_stored_combination(tmp_path):
+    model = api.train(_trace(tmp_path, past_limit=0.0), tmp_path / "m")
+    table = pd.read_parquet(tmp_path / "features.parquet")
+    model.combination_ = {"heuristic": "time_limit_s", "form": "arithmetic", "weights": {"all": 0.0}}
+    assert np.allclose(model.predict(table), table["time_limit_s"].to_numpy())
+    model.combination_ = {"heuristic": "time_limit_s", "form": "geometric", "weights": {"all": 1.0}}
+    trees = model.predict(table)
+    model.combination_ = {"heuristic": "time_limit_s", "form": "geometric", "weights": {"all": 0.5}}
+    assert np.allclose(model.predict(table), np.sqrt(trees * table["time_limit_s"].to_numpy()), rtol=1e-5)
+
+
+def test_the_combination_and_limit_rule_are_sealed_in_the_manifest(tmp_path):
+    model = api.train(_trace(tmp_path, past_limit=0.0), tmp_path / "m")
+    assert model.manifest_.combination is not None and "validation" in model.manifest_.combination
+    back = RuntimeModel.load(tmp_path / "m")
+    assert back.combination_ == model.combination_ and back.limit_rule_ == model.limit_rule_
+    table = pd.read_parquet(tmp_path / "features.parquet")
+    assert np.array_equal(back.predict(table), model.predict(table))
+    copy = tmp_path / "edited"
+    shutil.copytree(tmp_path / "m", copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["combination"] = {**manifest["combination"], "weights": {"all": 0.0}, "heuristic": "time_limit_s"}
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleMismatchError, match="checksum"):
+        RuntimeModel.load(copy)
+
+
+def test_shap_values_of_a_runtime_over_limit_model_add_up_to_seconds(tmp_path):
+    from hpcpredict.explain.job import explain_job
+
+    model = api.train(_trace(tmp_path, past_limit=0.0), tmp_path / "m", params={"combine": False})
+    table = pd.read_parquet(tmp_path / "features.parquet").tail(50)
+    contribs = model.contributions(table)
+    pred = model.predict(table)
+    below = pred < table["time_limit_s"].to_numpy()  # the cap is not part of the trees
+    assert np.allclose(contribs.sum(axis=1)[below], pred[below], rtol=1e-3)
+    one = explain_job(model, table.iloc[-1])
+    assert one.prediction == pytest.approx(float(contribs[-1].sum()), rel=1e-3) and one.prediction > 10  # seconds, not a ratio
