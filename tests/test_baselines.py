@@ -12,6 +12,8 @@ import hpcpredict as hp
 from hpcpredict import api
 from hpcpredict.evaluate import baseline_predictions
 
+from _repeating_users import repeating_users_features
+
 
 def test_alea_and_last2_baselines_follow_their_definitions():
     table = pd.DataFrame(
@@ -133,21 +135,7 @@ def test_a_model_of_a_few_trees_is_warned_of(pipeline, tmp_path):
 
 
 def test_on_users_repeating_jobs_at_a_fixed_ratio_of_their_limit_the_model_matches_the_ratio_heuristic(tmp_path):
-    rng = np.random.default_rng(7)
-    n, users = 3000, 30
-    ratio = rng.uniform(0.05, 0.95, users)
-    user = rng.integers(0, users, n)
-    limit = rng.choice([900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0], n)
-    runtime = np.round(ratio[user] * limit * rng.uniform(0.98, 1.02, n)) + 1
-    submit = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(np.sort(rng.uniform(0, 120 * 86400, n)), unit="s")
-    start = submit + pd.to_timedelta(rng.exponential(600, n), unit="s")
-    jobs = pd.DataFrame(
-        {"job_id": [str(i) for i in range(n)], "user": [f"u{u}" for u in user], "submit_time": submit, "start_time": start,
-         "end_time": start + pd.to_timedelta(runtime, unit="s"), "runtime_s": runtime, "time_limit_s": limit,
-         "req_cpus": rng.integers(1, 64, n), "state": "COMPLETED"}
-    )
-    jobs.to_parquet(tmp_path / "jobs.parquet")
-    api.features(tmp_path / "jobs.parquet", tmp_path / "features.parquet", horizon="submit")
+    repeating_users_features(tmp_path, n=3000, users=30, ratios=(0.05, 0.95), limits=[900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0], noise=0.02, seed=7, days=120)
     model = api.train(tmp_path / "features.parquet", tmp_path / "m")
     m = api.evaluate(model, tmp_path / "features.parquet")["metrics"]
     alea = m["alea_last2_mean"]

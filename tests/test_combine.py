@@ -13,27 +13,12 @@ from hpcpredict.errors import BundleMismatchError
 from hpcpredict.model import RuntimeModel
 from hpcpredict.model.combine import choose_combination, limit_rule
 
+from _repeating_users import repeating_users_features
 
-def _trace(tmp_path, *, past_limit: float, n: int = 2400, seed: int = 3):
+
+def _trace(tmp_path, *, past_limit: float):
     """Users who each run at their own share of the limit; ``past_limit`` of the jobs run 1.5x it."""
-    rng = np.random.default_rng(seed)
-    users = 25
-    ratio = rng.uniform(0.1, 0.9, users)
-    user = rng.integers(0, users, n)
-    limit = rng.choice([900.0, 3600.0, 7200.0, 14400.0], n)
-    runtime = np.round(ratio[user] * limit * rng.uniform(0.9, 1.1, n)) + 1
-    over = rng.random(n) < past_limit
-    runtime = np.where(over, 1.5 * limit, runtime)
-    submit = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(np.sort(rng.uniform(0, 90 * 86400, n)), unit="s")
-    start = submit + pd.to_timedelta(rng.exponential(300, n), unit="s")
-    jobs = pd.DataFrame(
-        {"job_id": [str(i) for i in range(n)], "user": [f"u{u}" for u in user], "submit_time": submit, "start_time": start,
-         "end_time": start + pd.to_timedelta(runtime, unit="s"), "runtime_s": runtime, "time_limit_s": limit,
-         "req_cpus": rng.integers(1, 64, n), "state": "COMPLETED"}
-    )
-    jobs.to_parquet(tmp_path / "jobs.parquet")
-    api.features(tmp_path / "jobs.parquet", tmp_path / "features.parquet", horizon="submit")
-    return tmp_path / "features.parquet"
+    return repeating_users_features(tmp_path, n=2400, users=25, ratios=(0.1, 0.9), limits=[900.0, 3600.0, 7200.0, 14400.0], noise=0.1, seed=3, past_limit=past_limit)
 
 
 def test_the_limit_counts_as_enforced_when_98_percent_of_jobs_end_within_it():

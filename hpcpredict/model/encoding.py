@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["EncodedRows", "encode_rows"]
+__all__ = ["EncodedRows", "encode_frame", "encode_rows"]
 
 # Below this many rows a dict lookup per value beats building a pandas Categorical.
 _SMALL = 64
@@ -107,3 +107,21 @@ def _codes(values, codes: Mapping[str, int], name: str, n: int) -> np.ndarray:
 
 def _refuse_numbers(name: str, value) -> None:
     raise ValueError(f"feature {name!r} is categorical: give its category labels (text), not numbers (got {value!r}; category codes?)")
+
+
+def encode_frame(X: pd.DataFrame, names: list[str], kinds: dict[str, str], categories: dict[str, list[str]]) -> pd.DataFrame:
+    """The model's input columns in its order: numbers as float32, categoricals coded as in training.
+
+    A category the model never saw becomes a missing value, which the trees route by their
+    default direction; a string in a numeric column becomes missing too.
+    """
+    out = {}
+    for name in names:
+        col = X[name]
+        if kinds[name] == "categorical":
+            text = col.astype("string")
+            known = text.isin(categories[name]).fillna(False).to_numpy(bool)
+            out[name] = pd.Categorical(text.astype(object).where(known, None), categories=categories[name])
+        else:
+            out[name] = pd.to_numeric(col, errors="coerce").astype("float32")
+    return pd.DataFrame(out, index=X.index)

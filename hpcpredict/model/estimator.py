@@ -15,11 +15,12 @@ from sklearn.utils.validation import _check_sample_weight, check_array, check_is
 
 from ..scale import check_device
 from .combine import CLASS_COLUMNS, apply_combination, cap_at_limit, history_classes, learn_rules, ratio_scale
-from .encoding import EncodedRows, encode_rows
+from .encoding import EncodedRows, encode_frame, encode_rows
 from .intervals import INTERVAL_QUANTILES, calibrate_intervals, interval_values
 from .objectives import DEFAULT_OBJECTIVE, get_objective
 
-__all__ = ["INTERVAL_QUANTILES", "RuntimeModel", "calibrate_intervals", "cap_at_limit", "encode_frame", "interval_values"]  # cap_at_limit: from .combine
+# cap_at_limit, encode_frame and the interval functions live in .combine, .encoding and .intervals
+__all__ = ["INTERVAL_QUANTILES", "RuntimeModel", "calibrate_intervals", "cap_at_limit", "encode_frame", "interval_values"]
 
 def default_threads() -> int:
     """XGBoost threads when ``n_jobs`` is not given: ``OMP_NUM_THREADS`` when set, else the CPUs
@@ -30,24 +31,6 @@ def default_threads() -> int:
     if env.isdigit() and int(env) > 0:
         return int(env)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def encode_frame(X: pd.DataFrame, names: list[str], kinds: dict[str, str], categories: dict[str, list[str]]) -> pd.DataFrame:
-    """The model's input columns in its order: numbers as float32, categoricals coded as in training.
-
-    A category the model never saw becomes a missing value, which the trees route by their
-    default direction; a string in a numeric column becomes missing too.
-    """
-    out = {}
-    for name in names:
-        col = X[name]
-        if kinds[name] == "categorical":
-            text = col.astype("string")
-            known = text.isin(categories[name]).fillna(False).to_numpy(bool)
-            out[name] = pd.Categorical(text.astype(object).where(known, None), categories=categories[name])
-        else:
-            out[name] = pd.to_numeric(col, errors="coerce").astype("float32")
-    return pd.DataFrame(out, index=X.index)
 
 
 class RuntimeModel(RegressorMixin, BaseEstimator):
@@ -360,9 +343,12 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
     def predict(self, X, *, device: str | None = None) -> np.ndarray:
         """Predicted target for each row, in target units.
 
-        A runtime model (one trained by :func:`~hpcpredict.model.train` on ``runtime_s``) caps each
-        prediction at the row's ``time_limit_s`` (the scheduler ends the job there) and floors it
-        at one second. ``device`` (``"cpu"`` or ``"cuda"``) is where XGBoost runs; default: as loaded.
+        A runtime model (one trained by :func:`~hpcpredict.model.train` on ``runtime_s``) answers
+        the trees' ratio x the row's limit (runtime/limit target), blends it with the stored
+        heuristic (``combination_``), caps it at the row's ``time_limit_s`` where the training jobs
+        show the limit enforced (``limit_rule_``) and floors it at one second
+        (:mod:`hpcpredict.model.combine`). ``device`` (``"cpu"`` or ``"cuda"``) is where XGBoost
+        runs; default: as loaded.
         """
         rows = self.encode(X)
         pred = get_objective(self.objective).inverse(self._raw(self.booster_, rows, device)) * self.output_scale(rows)
