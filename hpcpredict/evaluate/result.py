@@ -107,7 +107,7 @@ def scores_frame(scores: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
 
     Examples
     --------
-    >>> scores_frame({"model": {"n": 3, "mae": 1.5}, "limit": {"n": 2, "mae": 4.0}}).loc["limit", "mae"]
+    >>> float(scores_frame({"model": {"n": 3, "mae": 1.5}, "limit": {"n": 2, "mae": 4.0}}).loc["limit", "mae"])
     4.0
     """
     frame = pd.DataFrame.from_dict({k: dict(v) for k, v in scores.items()}, orient="index")

@@ -25,7 +25,7 @@ class JobExplanation(shap.Explanation):
     >>> e = JobExplanation(values=np.arange(6.0).reshape(3, 2), base_values=np.zeros(3), data=np.ones((3, 2)),
     ...                    feature_names=["a", "b"], instance_names=["j1", "j2", "j3"], row_index=[10, 11, 12])
     >>> kept = e[np.array([True, False, True])]
-    >>> list(kept.job_ids), list(kept.row_index), kept.values[:, 0].tolist()
+    >>> kept.job_ids.tolist(), kept.row_index.tolist(), kept.values[:, 0].tolist()
     (['j1', 'j3'], [10, 12], [0.0, 4.0])
     """
 
@@ -160,7 +160,7 @@ def concat_explanations(parts: list[JobExplanation]) -> JobExplanation:
     >>> e = JobExplanation(values=np.ones((2, 1)), base_values=np.zeros(2), data=np.ones((2, 1)), feature_names=["a"],
     ...                    instance_names=["1", "2"], row_index=[0, 1])
     >>> both = concat_explanations([e, e])
-    >>> both.values.shape, list(both.job_ids)
+    >>> both.values.shape, both.job_ids.tolist()
     ((4, 1), ['1', '2', '1', '2'])
     """
     return JobExplanation(
