@@ -37,7 +37,8 @@ def refreshed_predictor(model: RuntimeModel, jobs: str | Path, *, collect: bool,
         from ..collect import collect as run_collect
 
         result = run_collect(jobs)
-        _log.info("collect: %d new, %d updated jobs", result.added, result.updated)
+        _log.info("collect: %d new, %d updated jobs, %d lines quarantined (%s)", result.added, result.updated,
+                  result.quarantined, result.quarantine.name)
     jobs_df = pd.read_parquet(jobs)
     return OnlinePredictor(model, jobs_df, samples, device=device), jobs_df
 
