@@ -186,9 +186,9 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str], *, metadata: d
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    plain = df.copy(deep=False)
-    plain.attrs = {}  # our metadata travels below, as JSON; pandas' own would choke on timestamps
-    table = pa.Table.from_pandas(plain, preserve_index=False)
+    from .metadata import without_metadata
+
+    table = pa.Table.from_pandas(without_metadata(df), preserve_index=False)  # ours travels below, as JSON
     meta = dict(table.schema.metadata or {})
     meta[b"hpcpredict"] = json.dumps(metadata or {}).encode()
     table = table.replace_schema_metadata(meta)
@@ -209,7 +209,9 @@ def read_parquet_metadata(path: str | os.PathLike[str]) -> dict | None:
 
 
 def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:
-    """Write ``obj`` as indented JSON atomically."""
+    """Write ``obj`` as indented JSON atomically (result objects inside as their ``to_dict()``)."""
+    from ._results import jsonable
+
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
+        tmp.write_text(json.dumps(obj, indent=2, default=jsonable) + "\n")
     return Path(path)

@@ -10,6 +10,7 @@ import pytest
 import hpcpredict as hp
 from hpcpredict.errors import BundleMismatchError
 from hpcpredict.evaluate.splits import loao_folds, rolling_folds
+from hpcpredict.metadata import feature_specs, with_metadata
 
 
 def _table(n=900, seed=0):
@@ -61,14 +62,14 @@ def test_rolling_origin_never_trains_on_the_future():
 def test_evaluate_loao_with_groups_intervals_and_plot(byo, tmp_path):
     plot = tmp_path / "pva.png"
     result = hp.api.evaluate(byo["model"], byo["csv"], split="loao", by="app", plot=plot)
-    assert set(result["metrics"]) == {"model", "app_median", "training_median"}
-    assert set(result["groups"]) == {"ior", "hacc", "vpic", "dbscan"}
-    assert 0 <= result["metrics"]["model"]["interval_coverage"] <= 1
-    assert result["unseen_categories"] == {}  # every app is in the bundle; the refits are what leave one out
+    assert result.predictors == ["model", "app_median", "training_median"]
+    assert set(result.groups.index.get_level_values("app")) == {"ior", "hacc", "vpic", "dbscan"}
+    assert 0 <= result.metrics.loc["model", "interval_coverage"] <= 1
+    assert dict(result.unseen_categories) == {}  # every app is in the bundle; the refits are what leave one out
     assert plot.read_bytes()[:4] == b"\x89PNG"
     temporal = hp.api.evaluate(byo["model"], byo["csv"])
     # the per-app bandwidth is mostly the app and nprocs: the model should beat the app median
-    assert temporal["metrics"]["model"]["mae"] < temporal["metrics"]["app_median"]["mae"]
+    assert temporal.metrics.loc["model", "mae"] < temporal.metrics.loc["app_median", "mae"]
 
 
 def test_cli_trains_a_per_job_table_and_evaluates_with_split_flags(byo, tmp_path):
@@ -97,11 +98,11 @@ def _copy(byo, tmp_path):
 def test_a_table_with_a_feature_of_another_dtype_is_refused(byo):
     table = hp.model.load_training_table(byo["csv"], target="bw_mib_per_s", time="start", app="app", exclude=["^darshan_"])
     table["nprocs"] = table["nprocs"].map(lambda v: f"{v} ranks")
-    table.attrs["features"] = [f for f in table.attrs["features"] if f["name"] != "nprocs"] + [{"name": "nprocs", "family": "table"}]
+    with_metadata(table, features=[f for f in feature_specs(table) if f["name"] != "nprocs"] + [{"name": "nprocs", "family": "table"}])
     with pytest.raises(BundleMismatchError, match="feature 'nprocs': the model expects numbers"):
         hp.predict(byo["model"], table)
     table["nprocs"] = 64
-    table.attrs["features"] = [{**f, "kind": "categorical"} if f["name"] == "fs_load" else f for f in table.attrs["features"]]
+    with_metadata(table, features=[{**f, "kind": "categorical"} if f["name"] == "fs_load" else f for f in feature_specs(table)])
     with pytest.raises(BundleMismatchError, match="feature 'fs_load': the model was trained on it as numeric"):
         hp.predict(byo["model"], table)
 

@@ -8,6 +8,7 @@ import hpcpredict as hp
 from hpcpredict.errors import BundleMismatchError
 from hpcpredict.features import read_features
 from hpcpredict.model import load_model, temporal_split
+from hpcpredict.metadata import with_metadata
 
 
 def test_bundle_is_xgboost_json_free_of_pickle_and_records_what_it_needs(pipeline):
@@ -65,7 +66,7 @@ def test_interval_bundle_is_calibrated_and_an_edited_calibration_is_refused(pipe
 
     def coverage(name):
         bundle = hp.train(pipeline["features"], tmp_path / name, intervals=True, n_estimators=300)
-        return bundle, hp.api.evaluate(bundle, pipeline["features"])["metrics"]["model"]["interval_coverage"]
+        return bundle, hp.api.evaluate(bundle, pipeline["features"]).metrics.loc["model", "interval_coverage"]
 
     bundle, calibrated = coverage("m")
     cal = bundle.manifest_.interval_calibration
@@ -86,13 +87,13 @@ def test_feature_table_that_does_not_match_is_refused_naming_the_difference(pipe
     with pytest.raises(BundleMismatchError, match=r"missing features \['user_last2_mean_s'\]"):
         hp.api.evaluate(pipeline["model"], table.drop(columns=["user_last2_mean_s"]))
     other = table.copy()
-    other.attrs = {**table.attrs, "horizon": "start"}
+    with_metadata(other, horizon="start")
     with pytest.raises(BundleMismatchError, match="trained for horizon 'submit'"):
         hp.predict(pipeline["model"], other)
 
 
 def test_evaluate_reports_model_and_the_schedulers_heuristics_on_the_same_jobs(pipeline):
-    result = hp.api.evaluate(pipeline["model"], pipeline["features"])
+    result = hp.api.evaluate(pipeline["model"], pipeline["features"]).to_dict()
     alea = {f"alea_last{k}_{agg}" for k in (2, 5) for agg in ("max", "mean")}
     assert set(result["metrics"]) == {"model", "requested_limit", "user_last2", "user_last2_completed", "user_median", *alea}
     assert {m["n"] for m in result["metrics"].values()} == {result["rows"]}
