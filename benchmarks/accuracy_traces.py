@@ -116,14 +116,14 @@ def run_trace(name: str, spec: tuple, work: Path, *, quick: bool, max_refits: in
         return out
     out["trees"] = bundle.manifest_.n_trees
     out["limit_rule"], out["combination"] = bundle.manifest_.limit_rule, bundle.manifest_.combination
-    temporal = api.evaluate(bundle, feats)
+    temporal = api.evaluate(bundle, feats).to_dict()
     table = read_features(feats)
     ref, test = analyst_reference(table.loc[table["runtime_s"] > 0], pd.Timestamp(bundle.manifest_.test_boundary))
     actual = table.loc[table["runtime_s"] > 0].loc[test, "runtime_s"].to_numpy(float)
     temporal["metrics"]["xgboost_reference"] = score(ref, actual)
     out["frontier"] = blend_frontier(bundle, feats, temporal["metrics"])
     every, refit_note = rolling_every(feats, bundle, max_refits)
-    rolling = api.evaluate(bundle, feats, split="rolling", every=every)
+    rolling = api.evaluate(bundle, feats, split="rolling", every=every).to_dict()
     out.update(temporal=temporal, rolling=rolling, every=every, refit_note=refit_note, seconds=round(time.perf_counter() - t0, 1))
     return out
 

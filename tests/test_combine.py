@@ -60,7 +60,7 @@ def test_the_trees_fit_runtime_over_limit_and_answer_in_seconds(tmp_path):
     seconds = api.train(feats, tmp_path / "seconds", params={"combine": False, "ratio_target": False})
     assert ratio.manifest_.limit_rule["ratio_target"] is True and ratio.manifest_.limit_rule["fallback_limit"] > 0
     assert seconds.manifest_.limit_rule["ratio_target"] is False
-    mae = {name: api.evaluate(m, feats)["metrics"]["model"]["mae"] for name, m in (("ratio", ratio), ("seconds", seconds))}
+    mae = {name: api.evaluate(m, feats).metrics.loc["model", "mae"] for name, m in (("ratio", ratio), ("seconds", seconds))}
     assert mae["ratio"] < mae["seconds"], mae  # a ratio learnt on one limit carries over to the others
     row = pd.read_parquet(feats).iloc[[-1]].assign(time_limit_s=np.nan)
     assert np.isfinite(ratio.predict(row)).all()  # no limit: the training median limit scales the ratio
