@@ -205,7 +205,7 @@ def choose_combination(
         for form in ("arithmetic", "geometric"):
             weights = max((np.full(len(names), w) for w in BLEND_WEIGHTS), key=lambda ws: margin(blend(model, h, ws[codes], form))[0])
             for _ in range(2 if len(names) > 1 else 0):
-                for c in range(len(names)):
+                for c in np.unique(codes):  # a class without validation jobs keeps the single weight
                     weights[c] = max(BLEND_WEIGHTS, key=lambda w: margin(blend(model, h, np.where(np.arange(len(names)) == c, w, weights)[codes], form))[0])
             m, mae, aa = margin(blend(model, h, weights[codes], form))
             if m > best[0] + 1e-12:

@@ -209,7 +209,9 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         self.xgb_params_ = self._params(obj)
         try:
             scale = self._ratio_scale(obj, frame)  # a runtime/limit target: MAE-optimal in seconds with weight = limit
-            y_main, w_main = (yv, weight) if scale is None else (yv / scale, scale * (1.0 if weight is None else weight))
+            # weights = limit / its mean: proportional (the fit stays MAE-optimal) and of mean 1, so
+            # min_child_weight still counts jobs (with raw limits as weights any leaf would pass it)
+            y_main, w_main = (yv, weight) if scale is None else (yv / scale, scale / scale.mean() * (1.0 if weight is None else weight))
             self.booster_, self.best_iteration_ = self._boost(obj, frame, y_main, cens, w_main, fit_rows, valid_rows)
             self.interval_booster_ = None
             self.interval_transform_ = None
