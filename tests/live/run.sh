@@ -11,7 +11,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 PY=${1:-$REPO/.venv/bin/python}
-PCP_SECONDS=${PCP_SECONDS:-6}  # each PCP job's length (disk-io: twice that)
+PCP_SECONDS=${PCP_SECONDS:-5}  # each PCP job's length (disk-io: twice that)
 PCP_REPEATS=${PCP_REPEATS:-5}  # rounds of the four PCP kinds
 
 "$HERE/install.sh"
