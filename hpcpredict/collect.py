@@ -8,6 +8,12 @@ row per job, a job seen again replaces its older row (a job RUNNING at the last 
 now is updated), nothing is duplicated. The next run starts where the table still has unfinished
 jobs, or at the end of the last window, so a site runs it from cron or lets ``serve --refresh``
 run it, with no field list or script of its own.
+
+Lines of sacct's answer that cannot be read go to the table's quarantine, ``jobs.quarantine.parquet``
+beside ``jobs.parquet`` (as ``hpcpredict ingest`` writes it, read with
+:func:`~hpcpredict.ingest.result.read_quarantine`): it accumulates over runs, one row per distinct
+line (a line seen again in an overlapping window replaces its older row), each naming the window
+that gave it. Every run reconciles: lines read = jobs + steps and repeats merged + quarantined.
 """
 
 from __future__ import annotations
@@ -21,9 +27,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._atomic import read_parquet_metadata, write_parquet
+from ._atomic import read_parquet_metadata
 from ._outputs import check_output
 from .errors import HpcPredictError
+from .ingest.result import quarantine_path, read_quarantine, write_jobs_and_quarantine
 from .ingest.slurm import SACCT_FIELDS, read_sacct
 
 __all__ = ["SACCT_STATES", "CollectResult", "collect"]
@@ -52,6 +59,11 @@ class CollectResult:
     updated: int  # jobs already in the table whose row changed (e.g. they ended)
     quarantined: int  # lines of sacct's answer that could not be read
     total: int  # jobs in the table now
+    lines_read: int = 0  # lines of sacct's answer: read + merged + quarantined
+    merged: int = 0  # step lines folded into their job, and repeated records of a job
+    quarantine: Path | None = None  # where the quarantined lines are kept (all runs)
+    quarantine_added: int = 0  # quarantined lines not already in it from an earlier run
+    quarantine_total: int = 0  # rows in the quarantine now
 
 
 def collect(
@@ -81,19 +93,26 @@ def collect(
     Returns
     -------
     CollectResult
+        Its counts reconcile: ``lines_read == read + merged + quarantined``.
 
     Raises
     ------
     CollectError
         sacct is missing or fails (its message is given).
+    InputFileError
+        The quarantine beside the table belongs to another run (see
+        :func:`~hpcpredict.ingest.result.read_quarantine`).
 
     Examples
     --------
     >>> collect("jobs.parquet", since="2026-12-01T00:00:00")  # doctest: +SKIP
     CollectResult(table=PosixPath('jobs.parquet'), ..., added=1234, updated=0, ...)
     """
-    table = check_output(table, folder=False)  # it is replaced: only a table hpcpredict wrote
+    q_path = quarantine_path(table)
+    table = check_output(table, folder=False, companions=[q_path])  # both replaced: only files hpcpredict wrote
     old = pd.read_parquet(table) if table.exists() else None
+    # a table from an older collect (or none) has no quarantine yet: it starts here
+    old_q = read_quarantine(table) if old is not None and q_path.exists() else None
     # sacct takes whole seconds: round now up, or a job submitted in this very second is left out
     until_ts = _timestamp(until) if until is not None else pd.Timestamp.now(tz="UTC").ceil("s") + pd.Timedelta(seconds=1)
     since_ts = _timestamp(since) if since is not None else _resume_point(table, old)
@@ -103,10 +122,16 @@ def collect(
         dump = Path(folder) / "sacct.usv"
         _run_sacct(sacct, dump, since_ts, until_ts, cluster)
         result = read_sacct(dump)
+    result.check_reconciles()
     new = result.jobs
     merged, added, updated = _merge(old, new)
-    write_parquet(merged, table, metadata={"collect": {"until": until_ts.isoformat(), "fields": SACCT_FIELDS}})
-    return CollectResult(table, since_ts, until_ts, len(new), added, updated, len(result.quarantine), len(merged))
+    window = f"sacct {since_ts:%Y-%m-%dT%H:%M:%S}Z to {until_ts:%Y-%m-%dT%H:%M:%S}Z"
+    quarantine, q_added = _merge_quarantine(old_q, result.quarantine.assign(file=window).astype({"file": "string"}))
+    write_jobs_and_quarantine(merged, quarantine, table, metadata={
+        "format": "sacct", "collect": {"until": until_ts.isoformat(), "fields": SACCT_FIELDS, "counts": result.counts}})
+    return CollectResult(table, since_ts, until_ts, len(new), added, updated, len(result.quarantine), len(merged),
+                         lines_read=result.lines_read, merged=result.duplicates_merged, quarantine=q_path,
+                         quarantine_added=q_added, quarantine_total=len(quarantine))
 
 
 def _timestamp(value) -> pd.Timestamp:
@@ -141,6 +166,16 @@ def _run_sacct(sacct: str, dump: Path, since: pd.Timestamp, until: pd.Timestamp,
     if done.returncode != 0:
         message = done.stderr.decode(errors="replace").strip().splitlines()
         raise CollectError(f"sacct failed (exit {done.returncode}): {message[-1] if message else 'no message'}")
+
+
+def _merge_quarantine(old: pd.DataFrame | None, new: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The quarantine of every run: one row per distinct raw line, the latest window's row kept;
+    and how many of ``new`` were not there before."""
+    if old is None or old.empty:
+        return new.drop_duplicates("raw", keep="last").reset_index(drop=True), int(new["raw"].nunique())
+    added = int((~new["raw"].drop_duplicates().isin(old["raw"])).sum())
+    both = pd.concat([old, new], ignore_index=True).drop_duplicates("raw", keep="last")
+    return both.reset_index(drop=True), added
 
 
 def _merge(old: pd.DataFrame | None, new: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:

@@ -20,13 +20,18 @@ def collect(
     """Run sacct for a time window and merge its jobs into TABLE: no duplicates, ended jobs updated.
 
     Asks for hpcpredict's field list, every state, and a delimiter no field carries; run it from
-    cron (or let `serve --refresh` run it).
+    cron (or let `serve --refresh` run it). Lines that cannot be read accumulate, with the reason,
+    in TABLE's quarantine beside it (jobs.quarantine.parquet for jobs.parquet).
     """
     from ..collect import collect as run_collect
 
     r = run_collect(table, since=since, until=until, sacct=sacct, cluster=cluster)
     err_console.print(
-        f"{r.table}: {r.read:,} jobs from sacct ({r.since:%Y-%m-%d %H:%M} to {r.until:%Y-%m-%d %H:%M} UTC): "
-        f"{r.added:,} new, {r.updated:,} updated, {r.quarantined:,} lines quarantined; {r.total:,} jobs in the table",
+        f"{r.table}: {r.read:,} jobs from sacct ({r.since:%Y-%m-%d %H:%M} to {r.until:%Y-%m-%d %H:%M} UTC) + "
+        f"{r.merged:,} steps and repeats merged + {r.quarantined:,} lines quarantined = {r.lines_read:,} lines read; "
+        f"{r.added:,} new, {r.updated:,} updated, {r.total:,} jobs in the table",
         highlight=False, soft_wrap=True,
     )
+    if r.quarantined or r.quarantine_total:
+        err_console.print(f"{r.quarantine}: {r.quarantine_added:,} lines added, {r.quarantine_total:,} in all "
+                          "(the lines sacct gave that could not be read, with the reason)", highlight=False, soft_wrap=True)

@@ -24,6 +24,7 @@ __all__ = [
     "quarantine_path",
     "read_quarantine",
     "write_ingest_result",
+    "write_jobs_and_quarantine",
     "write_stream",
 ]
 
@@ -141,9 +142,9 @@ def _write_table(df: pd.DataFrame, path: Path, metadata: dict) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    plain = df.copy(deep=False)
-    plain.attrs = {}
-    table = pa.Table.from_pandas(plain, preserve_index=False)
+    from ..metadata import without_metadata
+
+    table = pa.Table.from_pandas(without_metadata(df), preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"hpcpredict": json.dumps(metadata).encode()})
     pq.write_table(table, path)
 
@@ -155,11 +156,21 @@ def write_ingest_result(result: IngestResult, output: str | os.PathLike[str]) ->
     run of its quarantine (:func:`read_quarantine` checks it).
     """
     result.check_reconciles()
+    write_jobs_and_quarantine(result.jobs, result.quarantine, output, metadata={**result.metadata, "counts": result.counts})
+    return result.counts
+
+
+def write_jobs_and_quarantine(jobs: pd.DataFrame, quarantine: pd.DataFrame, output: str | os.PathLike[str], *,
+                              metadata: dict) -> None:
+    """Write a jobs table and its quarantine (:func:`quarantine_path`) atomically, as a pair.
+
+    The quarantine is renamed into place first and the jobs table last; both record one fresh run
+    id, which :func:`read_quarantine` checks. ``metadata`` goes into the jobs table.
+    """
     run = new_run_id()
     with atomic_files(quarantine_path(output), output) as (tmp_q, tmp_jobs):
-        _write_table(result.quarantine, tmp_q, {"table": "quarantine", "run": run})
-        _write_table(result.jobs, tmp_jobs, {"table": "jobs", **result.metadata, "counts": result.counts, "quarantine_run": run})
-    return result.counts
+        _write_table(quarantine, tmp_q, {"table": "quarantine", "run": run})
+        _write_table(jobs, tmp_jobs, {"table": "jobs", **metadata, "quarantine_run": run})
 
 
 #: Helper columns of a streamed block whose rows are records that a later record of the same job

@@ -180,7 +180,7 @@ def create_app(
         task = None
         if refresh_s is not None:
             task = asyncio.create_task(refresh_forever(state, reload_lock, jobs=jobs, every_s=refresh_s, collect=collect,
-                                                       samples=samples, device=device))
+                                                       samples=samples, device=device, plan=lambda p: _planner(p, nodes)))
         yield
         if task is not None:
             task.cancel()

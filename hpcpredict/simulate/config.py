@@ -31,7 +31,7 @@ class World:
     hosts_per_router, routers_per_group : int
         Dragonfly shape: a group is ``hosts_per_router * routers_per_group`` hosts, two cabinets.
     cores_per_node, mem_per_node_gib : int
-        Node hardware (sacct NCPUS and ReqMem follow from them).
+        Node hardware (sacct ReqCPUS, AllocCPUS and ReqMem follow from them).
     target_utilisation : float
         Node-hours demanded by user jobs over node-hours available; queues and waits emerge.
     control_every_h : float
