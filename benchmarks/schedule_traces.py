@@ -21,7 +21,7 @@ from pathlib import Path
 
 from _machine import describe_machine
 
-import hpcpredict as hp
+from hpcpredict import api
 from hpcpredict.schedule import compare_predictors, load_workload
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,14 +43,14 @@ def run_trace(name: str, source: Path | None, work: Path, *, policies: list[str]
     jobs, feats, model = work / f"{slug}.jobs.parquet", work / f"{slug}.features.parquet", work / f"{slug}.model"
     nodes = None
     if source is None:  # the simulator's dump: sacct text of a 128-node cluster
-        summary = hp.simulate(work / "sim", preset="default", seed=0)
-        hp.ingest("sacct", [work / "sim" / "sacct.txt"], jobs)
+        summary = api.simulate(work / "sim", preset="default", seed=0)
+        api.ingest("sacct", [work / "sim" / "sacct.txt"], jobs)
         nodes, replayed = summary["nodes"], jobs
     else:
-        hp.ingest("swf", [source], jobs)
+        api.ingest("swf", [source], jobs)
         replayed = source  # the SWF header carries the machine size
-    hp.features(jobs, feats, horizon="submit")
-    hp.train(feats, model)
+    api.features(jobs, feats, horizon="submit")
+    api.train(feats, model)
     workload = load_workload(replayed, nodes=nodes)
     predictors = [p if p != "model" else f"model:{model}" for p in PREDICTOR_NAMES]
     out = {"trace": name, "results": {}}

@@ -209,7 +209,9 @@ def read_parquet_metadata(path: str | os.PathLike[str]) -> dict | None:
 
 
 def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:
-    """Write ``obj`` as indented JSON atomically."""
+    """Write ``obj`` as indented JSON atomically (result objects inside as their ``to_dict()``)."""
+    from ._results import jsonable
+
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
+        tmp.write_text(json.dumps(obj, indent=2, default=jsonable) + "\n")
     return Path(path)

@@ -55,8 +55,9 @@ def demo(
     Returns
     -------
     dict
-        ``dataset``, ``ingest`` counts, ``evaluation`` (see :func:`hpcpredict.evaluate`),
-        ``explanation`` (see :func:`hpcpredict.explain`), ``files`` (stage → path) and, for the
+        ``dataset``, ``ingest`` counts, ``evaluation`` (an
+        :class:`~hpcpredict.evaluate.EvaluationResult`), ``explanation`` (an
+        :class:`~hpcpredict.explain.ExplainResult`), ``files`` (stage → path) and, for the
         simulator, ``noise_floor`` and ``queue`` (the queued jobs' predictions).
     """
     if dataset not in DEMO_DATASETS:
@@ -84,7 +85,7 @@ def _trace(out: Path, dataset: str, *, top: int) -> dict:
     features(files["jobs"], files["features"], horizon="submit")
     bundle = train(files["features"], files["model"])
     evaluation = evaluate(bundle, files["features"])
-    write_json(evaluation, files["evaluation"])
+    evaluation.to_json(files["evaluation"])
     predict(bundle, files["features"], files["predictions"])
     explanation = explain(bundle, files["features"], files["explain"], top=top, interactions=20)
     return {"dataset": dataset, "ingest": counts, "evaluation": evaluation, "explanation": explanation, "files": {k: str(v) for k, v in files.items()}}
@@ -119,7 +120,7 @@ def _simulated(out: Path, *, preset: str, seed: int, top: int) -> dict:
     features(files["jobs"], files["features_start"], horizon="start", **monitoring)
     bundle = train(files["features_start"], files["model_control"], apps=control_apps)
     evaluation = evaluate(bundle, files["features_start"])
-    write_json(evaluation, files["evaluation"])
+    evaluation.to_json(files["evaluation"])
     explanation = explain(bundle, files["features_start"], files["explain"], top=top, interactions=20)
     table = held_out_rows(bundle, read_features(files["features_start"]))
     control_mae = float(np.mean(np.abs(bundle.predict(table) - table["runtime_s"].to_numpy(float))))
@@ -142,7 +143,7 @@ def _simulated(out: Path, *, preset: str, seed: int, top: int) -> dict:
             "model_control_mae_s": control_mae,
             "ratio": control_mae / truth["noise"]["control_oracle_mae_s"],
         },
-        "queue": {"model_mae_s": evaluate(queue_model, files["features_submit"])["metrics"]["model"]["mae"], "jobs": _records(queued)},
+        "queue": {"model_mae_s": float(evaluate(queue_model, files["features_submit"]).metrics.loc["model", "mae"]), "jobs": _records(queued)},
         "planted": {name: effect["family"] for name, effect in truth["effects"].items()},
         "files": {k: str(v) for k, v in files.items()},
     }

@@ -40,11 +40,11 @@ def no_limits(tmp_path_factory, kth_slice):
 
 
 def test_a_trace_without_limits_scores_each_predictor_on_the_jobs_it_can_predict(no_limits):
-    result = api.evaluate(no_limits / "model", no_limits / "features.parquet")
+    result = api.evaluate(no_limits / "model", no_limits / "features.parquet").to_dict()
     m = result["metrics"]
     assert result["rows"] > 500
     assert m["model"]["n"] == result["rows"] and m["model"]["mae"] > 0
-    assert m["requested_limit"]["n"] == 0 and np.isnan(m["requested_limit"]["mae"])  # shown, with no rows
+    assert m["requested_limit"]["n"] == 0 and m["requested_limit"]["mae"] is None  # shown, with no rows (null in JSON)
     assert m["alea_last2_max"]["n"] == 0
     # last-2 has no fallback without a limit: scored on the jobs of users with history only
     assert 0 < m["user_last2"]["n"] < result["rows"]
@@ -77,7 +77,7 @@ def test_weekly_rolling_refits_on_jobs_ended_by_each_week(pipeline):
     for f in folds:
         rows = preds.index[preds["fold"] == f["label"]]
         assert (table.loc[rows, "submit_time"] >= pd.Timestamp(f["origin"])).all()
-    result = api.evaluate(bundle, table, split="rolling", every="7d")
+    result = api.evaluate(bundle, table, split="rolling", every="7d").to_dict()
     assert result["metrics"]["model"]["n"] == len(preds) and "every 7d" in result["split_note"]
     with pytest.raises(hp.errors.ParameterError, match="every"):
         api.evaluate(bundle, table, split="rolling", every="weekly")
@@ -111,10 +111,10 @@ def test_evaluation_warns_of_a_test_set_dominated_by_one_user_and_one_second(pip
     late = table["submit_time"] >= table["submit_time"].quantile(0.9)
     table.loc[late, "user"] = "burst-user"
     table.loc[late, "submit_time"] = table.loc[late, "submit_time"].min()
-    result = api.evaluate(pipeline["model"], table)
+    result = api.evaluate(pipeline["model"], table).to_dict()
     text = " ".join(result["warnings"])
     assert "dominated by one user" in text and "burst-user" in text and "same second" in text
-    assert not api.evaluate(pipeline["model"], pipeline["features"])["warnings"]  # the plain slice has nothing to warn of
+    assert not api.evaluate(pipeline["model"], pipeline["features"]).warnings  # the plain slice has nothing to warn of
 
 
 def test_a_feature_restating_the_target_is_named():
@@ -129,7 +129,7 @@ def test_a_feature_restating_the_target_is_named():
 
 def test_a_model_of_a_few_trees_is_warned_of(pipeline, tmp_path):
     bundle = api.train(pipeline["features"], tmp_path / "m", n_estimators=5)
-    assert any("only 5 trees" in w for w in api.evaluate(bundle, pipeline["features"])["warnings"])
+    assert any("only 5 trees" in w for w in api.evaluate(bundle, pipeline["features"]).warnings)
 
 
 def test_on_users_repeating_jobs_at_a_fixed_ratio_of_their_limit_the_model_matches_the_ratio_heuristic(tmp_path):
@@ -149,7 +149,7 @@ def test_on_users_repeating_jobs_at_a_fixed_ratio_of_their_limit_the_model_match
     jobs.to_parquet(tmp_path / "jobs.parquet")
     api.features(tmp_path / "jobs.parquet", tmp_path / "features.parquet", horizon="submit")
     model = api.train(tmp_path / "features.parquet", tmp_path / "m")
-    m = api.evaluate(model, tmp_path / "features.parquet")["metrics"]
+    m = api.evaluate(model, tmp_path / "features.parquet").to_dict()["metrics"]
     alea = m["alea_last2_mean"]
     assert alea["average_accuracy"] > 0.95  # the heuristic is (nearly) exact here
     assert m["model"]["average_accuracy"] >= alea["average_accuracy"] - 0.02, (m["model"], alea)

@@ -55,7 +55,7 @@ def test_dask_training_matches_the_local_model(pipeline, dask_model):
     for key in ("rows", "features", "test_boundary", "training_window", "data_hash"):
         assert getattr(remote.manifest_, key) == getattr(local.manifest_, key), key
     assert remote.manifest_.dask == "client"
-    scores = {m: hp.api.evaluate(m, pipeline["features"])["metrics"] for m in (pipeline["model"], dask_model)}
+    scores = {m: hp.api.evaluate(m, pipeline["features"]).to_dict()["metrics"] for m in (pipeline["model"], dask_model)}
     mae_local, mae_dask = (scores[m]["model"]["mae"] for m in (pipeline["model"], dask_model))
     # Tolerance 5%: on this slice the local MAE itself moves by up to 5% between seeds
     # (5722-6046 s for seeds 0-3); workers draw their own row samples and sketch bins per partition.
@@ -85,8 +85,8 @@ def test_dask_shap_values_equal_the_local_ones_and_add_up(pipeline, client):
 
 def test_explain_on_dask_ranks_features_as_the_local_run(pipeline, client):
     kw = dict(exhaustive=True, interactions=0, permutation=False, n_boot=20, dependence=0)
-    local = hp.api.explain(pipeline["model"], pipeline["features"], **kw)
-    remote = hp.api.explain(pipeline["model"], pipeline["features"], dask=client, **kw)
+    local = hp.api.explain(pipeline["model"], pipeline["features"], **kw).to_dict()
+    remote = hp.api.explain(pipeline["model"], pipeline["features"], dask=client, **kw).to_dict()
     assert remote["rows"] == local["rows"]
     assert [f["feature"] for f in remote["features"]] == [f["feature"] for f in local["features"]]
     for r, loc in zip(remote["features"], local["features"]):

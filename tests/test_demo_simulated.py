@@ -60,8 +60,8 @@ def test_control_job_error_is_within_1_5x_of_the_noise_floor(demo):
     floor = summary["noise_floor"]
     assert floor["ratio"] <= 1.5, floor
     # and the model beats the request-based baseline on the same control jobs
-    metrics = summary["evaluation"]["metrics"]
-    assert metrics["model"]["mae"] < metrics["requested_limit"]["mae"]
+    metrics = summary["evaluation"].metrics
+    assert metrics.loc["model", "mae"] < metrics.loc["requested_limit", "mae"]
 
 
 def test_the_queue_left_at_the_end_is_predicted_with_intervals_and_reasons(demo):

@@ -61,14 +61,14 @@ def test_rolling_origin_never_trains_on_the_future():
 def test_evaluate_loao_with_groups_intervals_and_plot(byo, tmp_path):
     plot = tmp_path / "pva.png"
     result = hp.api.evaluate(byo["model"], byo["csv"], split="loao", by="app", plot=plot)
-    assert set(result["metrics"]) == {"model", "app_median", "training_median"}
-    assert set(result["groups"]) == {"ior", "hacc", "vpic", "dbscan"}
-    assert 0 <= result["metrics"]["model"]["interval_coverage"] <= 1
-    assert result["unseen_categories"] == {}  # every app is in the bundle; the refits are what leave one out
+    assert result.predictors == ["model", "app_median", "training_median"]
+    assert set(result.groups.index.get_level_values("app")) == {"ior", "hacc", "vpic", "dbscan"}
+    assert 0 <= result.metrics.loc["model", "interval_coverage"] <= 1
+    assert dict(result.unseen_categories) == {}  # every app is in the bundle; the refits are what leave one out
     assert plot.read_bytes()[:4] == b"\x89PNG"
     temporal = hp.api.evaluate(byo["model"], byo["csv"])
     # the per-app bandwidth is mostly the app and nprocs: the model should beat the app median
-    assert temporal["metrics"]["model"]["mae"] < temporal["metrics"]["app_median"]["mae"]
+    assert temporal.metrics.loc["model", "mae"] < temporal.metrics.loc["app_median", "mae"]
 
 
 def test_cli_trains_a_per_job_table_and_evaluates_with_split_flags(byo, tmp_path):

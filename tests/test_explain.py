@@ -35,22 +35,22 @@ def test_explain_writes_tidy_values_ranking_and_plots(pipeline, tmp_path):
     result = hp.api.explain(pipeline["model"], pipeline["features"], tmp_path, top=5, interactions=40)
     bundle = load_model(pipeline["model"])
     n_test = len(held_out_rows(bundle, read_features(pipeline["features"])))
-    assert result["rows"] == n_test
-    assert len(result["features"]) == 5
-    assert result["features"][0]["mean_abs_shap"] >= result["features"][-1]["mean_abs_shap"]
+    assert result.rows == n_test
+    assert len(result.features) == 5
+    assert result.features["mean_abs_shap"].is_monotonic_decreasing
     tidy = pd.read_parquet(tmp_path / "shap_values.parquet")
     assert list(tidy.columns) == ["job_id", "feature", "family", "value", "shap"]
     assert len(tidy) == n_test * len(bundle.feature_names)
     assert json.loads((tmp_path / "ranking.json").read_text())["rows"] == n_test
-    top = result["features"][0]["feature"]
+    top = result.features["feature"].iloc[0]
     plots = ("features_bar.png", "families_bar.png", "beeswarm.png", "drift_heatmap.png", "interactions.png", f"dependence_{top}.png")
     for name in plots:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for record in result["features"] + result["families"]:
-        assert record["ci_low"] <= record["mean_abs_shap"] <= record["ci_high"]
-    assert result["sampling"]["method"] == "all" and 0 <= result["sampling"]["stability"]["top_k_agreement"] <= 1
-    assert [d["window"] for d in result["windows"]["drift"]] == list(result["windows"]["rows"])[1:]
-    assert len(result["interactions"]) == 10 and result["interactions"][0]["mean_abs_interaction"] > 0
-    assert result["permutation"]["comparison"]["top_k"] == 5
+    for ranking in (result.features, result.families):
+        assert (ranking["ci_low"] <= ranking["mean_abs_shap"]).all() and (ranking["mean_abs_shap"] <= ranking["ci_high"]).all()
+    assert result.sampling["method"] == "all" and 0 <= result.sampling["stability"]["top_k_agreement"] <= 1
+    assert list(result.drift["window"]) == list(result.windows.index)[1:]
+    assert len(result.interactions) == 10 and result.interactions["mean_abs_interaction"].iloc[0] > 0
+    assert result.permutation.comparison["top_k"] == 5
     assert not (tmp_path / "cohorts.parquet").exists()  # KTH records no application or partition: no cohort to rank
     assert set(pd.read_parquet(tmp_path / "windows.parquet")["feature"]) == set(bundle.feature_names)

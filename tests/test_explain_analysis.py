@@ -204,4 +204,4 @@ def test_a_sample_of_a_per_job_table_is_explained_in_its_own_time_order(tmp_path
     times = loaded.loc[explanation.row_index, "t_epoch"].to_numpy()
     assert len(times) == 50 and pd.Series(times).is_monotonic_increasing
     result = hpcpredict.api.explain(bundle, loaded, rows="all", sample=50, interactions=0, permutation=False, n_boot=10)
-    assert result["rows"] == 50 and result["features"][0]["feature"] == "x"
+    assert result.rows == 50 and result.features["feature"].iloc[0] == "x"

@@ -65,7 +65,7 @@ def test_interval_bundle_is_calibrated_and_an_edited_calibration_is_refused(pipe
 
     def coverage(name):
         bundle = hp.train(pipeline["features"], tmp_path / name, intervals=True, n_estimators=300)
-        return bundle, hp.api.evaluate(bundle, pipeline["features"])["metrics"]["model"]["interval_coverage"]
+        return bundle, hp.api.evaluate(bundle, pipeline["features"]).metrics.loc["model", "interval_coverage"]
 
     bundle, calibrated = coverage("m")
     cal = bundle.manifest_.interval_calibration
@@ -92,7 +92,7 @@ def test_feature_table_that_does_not_match_is_refused_naming_the_difference(pipe
 
 
 def test_evaluate_reports_model_and_the_schedulers_heuristics_on_the_same_jobs(pipeline):
-    result = hp.api.evaluate(pipeline["model"], pipeline["features"])
+    result = hp.api.evaluate(pipeline["model"], pipeline["features"]).to_dict()
     alea = {f"alea_last{k}_{agg}" for k in (2, 5) for agg in ("max", "mean")}
     assert set(result["metrics"]) == {"model", "requested_limit", "user_last2", "user_last2_completed", "user_median", *alea}
     assert {m["n"] for m in result["metrics"].values()} == {result["rows"]}

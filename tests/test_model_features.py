@@ -82,8 +82,8 @@ def test_a_model_trained_on_a_csv_table_runs_every_verb(tmp_path):
     pd.DataFrame({"start": start, "end_time": start + runtime, "nprocs": nprocs, "app": rng.choice(["a", "b"], n), "runtime": runtime}).to_csv(csv, index=False)
     model = hp.train(csv, tmp_path / "m", target="runtime", time="start", n_estimators=50)
     assert model.feature_names == ["nprocs", "app"]  # end_time read as a time, not a feature
-    assert hp.api.evaluate(tmp_path / "m", csv)["rows"] == model.manifest_.rows["test"]
-    assert hp.api.explain(tmp_path / "m", csv, interactions=0, n_boot=10)["families"]
+    assert hp.api.evaluate(tmp_path / "m", csv).rows == model.manifest_.rows["test"]
+    assert len(hp.api.explain(tmp_path / "m", csv, interactions=0, n_boot=10).families)
     hp.api.report(tmp_path / "m", csv, tmp_path / "report.html", interactions=0)
     assert (tmp_path / "report.html").stat().st_size > 10_000
     assert len(hp.predict(tmp_path / "m", csv)) == n

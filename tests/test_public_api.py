@@ -44,3 +44,16 @@ def test_cli_help_and_version_load_no_heavy_library():
     argvs = [["--help"], ["--version"], ["ingest", "--help"], ["serve", "--help"], ["predict", "--help"], ["train", "--help"]]
     code = "import hpcpredict\nfrom hpcpredict.cli import app\n" + "".join(f"try:\n    app({argv!r})\nexcept SystemExit:\n    pass\n" for argv in argvs)
     assert _loaded_after(code) == []
+
+
+DEPRECATED_CALLS = r"\b(hp|hpcpredict)\.(ingest|features|evaluate|explain|report|simulate|load_bundle)\(|\bhpcpredict\.model\.(Bundle|predict_runtime|predict_interval)\b|\bload_bundle\("
+
+
+def test_no_script_notebook_or_doc_uses_a_deprecated_name():
+    """Benchmarks, notebooks, examples and docs show the API users should copy, not the deprecated one."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    files = [root / "README.md", *root.glob("docs/*.md"), *root.glob("benchmarks/*.py"), *root.glob("notebooks/*.ipynb"), *root.glob("examples/**/*.py")]
+    offenders = [f"{p.relative_to(root)}:{n}" for p in files for n, line in enumerate(p.read_text().splitlines(), 1) if re.search(DEPRECATED_CALLS, line)]
+    assert offenders == []

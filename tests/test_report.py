@@ -34,8 +34,8 @@ def test_report_is_one_self_contained_file_with_the_evaluation_table(report_file
     assert len(sources) >= 6 and all(s.startswith("data:image/png;base64,") for s in sources)
     evaluation = hp.api.evaluate(pipeline["model"], pipeline["features"])
     assert "How good are the predictions?" in text and "user&#x27;s last two runs" in text
-    assert f"{evaluation['metrics']['model']['mae']:,.0f}" in text
-    assert f"{evaluation['metrics']['requested_limit']['mae']:,.0f}" in text
+    assert f"{evaluation.metrics.loc['model', 'mae']:,.0f}" in text
+    assert f"{evaluation.metrics.loc['requested_limit', 'mae']:,.0f}" in text
     for heading in ("What drives the predictions?", "How sure is this ranking?", "Example jobs", "What the features mean"):
         assert heading in text
     assert "requested time limit" in text  # feature descriptions from the registry

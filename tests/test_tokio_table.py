@@ -59,9 +59,9 @@ def test_the_forecast_variant_keeps_only_what_is_known_at_the_start(cori):
 
 def test_temporal_and_leave_one_app_out_report_the_per_application_median(trained):
     table, bundle = trained
-    temporal = hp.api.evaluate(bundle, table, by="app")
+    temporal = hp.api.evaluate(bundle, table, by="app").to_dict()
     assert {"model", "app_median", "training_median"} == set(temporal["metrics"])
     assert temporal["rows"] > 50 and temporal["metrics"]["app_median"]["mae"] > 0
-    loao = hp.api.evaluate(bundle, table, split="loao", by="app")
+    loao = hp.api.evaluate(bundle, table, split="loao", by="app").to_dict()
     assert set(loao["groups"]) == APPS and loao["rows"] == len(table)
     assert {"model", "app_median"} <= set(loao["metrics"])

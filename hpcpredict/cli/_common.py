@@ -39,7 +39,9 @@ def handle_errors(func: Callable) -> Callable:
 
 def print_json(document) -> None:
     """Print one JSON document to stdout."""
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    from .._results import jsonable  # result objects (explain, evaluate) as their to_dict()
+
+    sys.stdout.write(json.dumps(document, indent=2, default=jsonable) + "\n")
 
 
 def table(title: str, columns: list[str], rows: list[list], *, text_columns: tuple[str, ...] = ()) -> Table:

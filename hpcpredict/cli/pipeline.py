@@ -93,9 +93,9 @@ def evaluate(
         print_json(result)
         return
     console.print(evaluation_table(result))
-    if result["common"]["rows"] < result["rows"]:
+    if result.common_rows < result.rows:
         console.print(common_table(result))
-    for warning in result.get("warnings", []):
+    for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for t in group_tables(result):
         console.print(t)

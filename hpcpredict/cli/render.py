@@ -2,42 +2,47 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 
 from ._common import table
 
+if TYPE_CHECKING:  # the CLI imports pandas and the result classes only when a command runs
+    import pandas as pd
+
+    from ..evaluate.result import EvaluationResult
+    from ..explain.result import ExplainResult
+
 __all__ = ["common_table", "demo_report", "evaluation_table", "group_tables", "metrics_table", "queue_table", "ranking_tables", "replay_table"]
 
 
-def evaluation_table(evaluation: dict) -> Table:
+def evaluation_table(evaluation: EvaluationResult) -> Table:
     """Metrics (rows) for the model and each baseline (columns); the best of each row in bold."""
-    split = evaluation.get("split", "temporal")
-    if split == "temporal":
-        title = f"{evaluation['rows']:,} held-out jobs submitted from {evaluation['test_boundary']}"
+    if evaluation.split == "temporal":
+        title = f"{evaluation.rows:,} held-out jobs submitted from {evaluation.test_boundary}"
     else:
-        title = f"{split} split ({len(evaluation.get('folds', []))} folds), {evaluation['rows']:,} test jobs — {evaluation.get('split_note', '')}"
-    return metrics_table(evaluation["metrics"], title + "; each predictor on the jobs it can predict", unit=_unit(evaluation))
+        title = f"{evaluation.split} split ({len(evaluation.folds)} folds), {evaluation.rows:,} test jobs — {evaluation.split_note}"
+    return metrics_table(evaluation.metrics, title + "; each predictor on the jobs it can predict", unit=evaluation.unit)
 
 
-def common_table(evaluation: dict) -> Table:
+def common_table(evaluation: EvaluationResult) -> Table:
     """The same metrics on the jobs every predictor can predict (shown when that is not all of them)."""
-    common = evaluation["common"]
-    return metrics_table(common["metrics"], f"the {common['rows']:,} of {evaluation['rows']:,} jobs every predictor with a value can predict", unit=_unit(evaluation))
+    return metrics_table(evaluation.common, f"the {evaluation.common_rows:,} of {evaluation.rows:,} jobs every predictor with a value can predict", unit=evaluation.unit)
 
 
-def _unit(evaluation: dict) -> str:
-    """The unit of the target, as the evaluation names it (none for a target whose name carries none)."""
-    return evaluation.get("unit", "s")
-
-
-def metrics_table(metrics: dict, title: str, *, unit: str = "s") -> Table:
+def metrics_table(metrics: pd.DataFrame | dict, title: str, *, unit: str = "s") -> Table:
     """One row per predictor, one column per metric; the best of each column in bold, "—" where not defined.
 
-    The first column counts the jobs each predictor was scored on (a predictor may predict only
-    some); "(s)" in a label becomes the target's ``unit`` (none when it has none).
+    ``metrics`` is a table of :class:`~hpcpredict.evaluate.EvaluationResult` (or ``{predictor:
+    {metric: value}}``). The first column counts the jobs each predictor was scored on (a predictor
+    may predict only some); "(s)" in a label becomes the target's ``unit`` (none when it has none).
     """
     from ..evaluate.metrics import METRICS
+    from ..evaluate.result import scores_dict
 
+    if not isinstance(metrics, dict):
+        metrics = scores_dict(metrics)
     higher_better = {"r2_log", "average_accuracy"}
     # relative errors (MAPE) stay in --json: the table has a row per heuristic and must fit a terminal
     shown = {m: label.replace("(s)", f"({unit})" if unit else "").rstrip() for m, label in METRICS.items() if m not in ("mape", "median_ape")}
@@ -61,18 +66,20 @@ def _label(predictor: str) -> str:
     return re.sub(r"last(\d)", r"last-\1", predictor).replace("_", " ")
 
 
-def group_tables(evaluation: dict, *, metric_names: tuple[str, ...] = ("mae", "average_accuracy")) -> list[Table]:
+def group_tables(evaluation: EvaluationResult, *, metric_names: tuple[str, ...] = ("mae", "average_accuracy")) -> list[Table]:
     """One table per metric: a row per group (application, partition), a column per predictor."""
     from ..evaluate.metrics import METRICS
 
-    groups = evaluation.get("groups") or {}
-    if not groups:
+    groups = evaluation.groups
+    if groups is None or not len(groups):
         return []
     out = []
     for m in metric_names:
-        predictors = list(next(iter(groups.values())))
-        rows = [[g, scores["model"]["n"], *[_num(scores[p][m]) for p in predictors]] for g, scores in groups.items()]
-        out.append(table(f"{METRICS[m]} by {evaluation['by']}", [evaluation["by"], "jobs", *map(_label, predictors)], rows))
+        wide = groups[m].unstack("predictor")
+        predictors = list(dict.fromkeys(groups.index.get_level_values("predictor")))
+        counts = groups["n"].xs("model", level="predictor")
+        rows = [[g, counts[g], *[_num(wide.loc[g, p]) for p in predictors]] for g in dict.fromkeys(groups.index.get_level_values(0))]
+        out.append(table(f"{METRICS[m]} by {evaluation.by}", [evaluation.by, "jobs", *map(_label, predictors)], rows))
     return out
 
 
@@ -82,19 +89,16 @@ def replay_table(result: dict) -> Table:
     return metrics_table(result["metrics"], title)
 
 
-def ranking_tables(explanation: dict) -> tuple[Table, Table]:
+def ranking_tables(explanation: ExplainResult) -> tuple[Table, Table]:
     """Top features and families by mean |SHAP|."""
-    unit = explanation["unit"]
-    ci = "ci_low" in (explanation["features"] or [{}])[0]
+    ranked = explanation.features
+    ci = "ci_low" in ranked.columns
     features = table(
-        f"Top predictors, mean |SHAP| ({unit}) over {explanation['rows']:,} jobs",
+        f"Top predictors, mean |SHAP| ({explanation.unit}) over {explanation.rows:,} jobs",
         ["feature", "family", "mean |SHAP|"] + (["95% CI"] if ci else []),
-        [
-            [f["feature"], f["family"], _num(f["mean_abs_shap"])] + ([f"{_num(f['ci_low'])} – {_num(f['ci_high'])}"] if ci else [])
-            for f in explanation["features"]
-        ],
+        [[f.feature, f.family, _num(f.mean_abs_shap)] + ([f"{_num(f.ci_low)} – {_num(f.ci_high)}"] if ci else []) for f in ranked.itertuples()],
     )
-    families = table("Families", ["family", "mean |SHAP|"], [[f["family"], _num(f["mean_abs_shap"])] for f in explanation["families"]])
+    families = table("Families", ["family", "mean |SHAP|"], [[f.family, _num(f.mean_abs_shap)] for f in explanation.families.itertuples()])
     return features, families
 
 

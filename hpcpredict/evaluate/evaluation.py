@@ -13,6 +13,7 @@ from ..model.train import table_for, build_model, cap_runtime, censored_rows, fe
 from .baselines import baseline_predictions
 from .checks import analyst_warnings
 from .metrics import interval_coverage, score, target_unit
+from .result import EvaluationResult, scores_frame
 from .splits import SPLITS, Fold, kfold_folds, loao_folds, rolling_folds, temporal_fold
 
 __all__ = ["common_mask", "evaluate", "every_to_freq", "held_out_rows", "load_evaluation_table", "split_predictions"]
@@ -93,7 +94,7 @@ def evaluate(
     folds: int = 5,
     max_groups: int = 12,
     every: str | None = None,
-) -> dict:
+) -> EvaluationResult:
     """Score the model and the baselines on the same test jobs.
 
     Parameters
@@ -121,18 +122,18 @@ def evaluate(
 
     Returns
     -------
-    dict
-        ``target``, ``split``, ``split_note``, ``test_boundary``, ``rows`` (test jobs),
-        ``metrics`` ({predictor: {metric: value}}: each predictor on every test job it can
-        predict, ``n`` of them; ``n`` 0 for one that predicts none; the model's include
-        ``interval_coverage`` when it has intervals), ``common`` (``rows``, ``predictors`` and
-        ``metrics`` on the jobs every predictor with a value can predict), ``folds``, ``groups``
-        ({value: {predictor: metrics}} on common rows) when ``by`` is given,
-        ``unseen_categories`` and ``plot``.
+    EvaluationResult
+        ``target``, ``unit``, ``split``, ``split_note``, ``test_boundary``, ``rows`` (test jobs),
+        ``metrics`` (a table, one row per predictor: each on every test job it can predict, ``n``
+        of them; ``n`` 0 for one that predicts none; the model's has ``interval_coverage`` when
+        it has intervals), ``common`` and ``common_rows`` (the same on the jobs every predictor
+        with a value can predict), ``folds``, ``groups`` (per value of ``by``, on common rows),
+        ``unseen_categories``, ``warnings`` and ``plot``; ``to_json()`` for a file.
 
     Examples
     --------
-    >>> hpcpredict.api.evaluate("model/", "features.parquet", split="rolling", by="partition")  # doctest: +SKIP
+    >>> result = hpcpredict.api.evaluate("model/", "features.parquet", split="rolling", by="partition")  # doctest: +SKIP
+    >>> result.metrics[["n", "mae", "average_accuracy"]]  # doctest: +SKIP
     """
     bundle = model if isinstance(model, RuntimeModel) else RuntimeModel.load(model)
     table = load_evaluation_table(bundle, features)
@@ -170,7 +171,31 @@ def evaluate(
 
         plot_predicted_vs_actual(kept, path=plot, target=result["target"], title=f"{split} split, {result['common']['rows']:,} jobs")
         result["plot"] = str(plot)
-    return result
+    return _as_result(result)
+
+
+def _as_result(scores: dict) -> EvaluationResult:
+    """The scores gathered above as the frozen :class:`EvaluationResult`."""
+    groups = scores.get("groups")
+    if groups is not None:
+        groups = pd.concat({g: scores_frame(by_predictor) for g, by_predictor in groups.items()}, names=[scores["by"], "predictor"]) if groups else pd.DataFrame()
+    return EvaluationResult(
+        target=scores["target"],
+        unit=scores["unit"],
+        split=scores["split"],
+        split_note=scores["split_note"],
+        test_boundary=scores["test_boundary"],
+        rows=scores["rows"],
+        metrics=scores_frame(scores["metrics"]),
+        common=scores_frame(scores["common"]["metrics"]),
+        common_rows=scores["common"]["rows"],
+        folds=pd.DataFrame(scores["folds"]),
+        groups=groups,
+        by=scores.get("by"),
+        unseen_categories=scores["unseen_categories"],
+        warnings=tuple(scores["warnings"]),
+        plot=scores.get("plot"),
+    )
 
 
 def common_mask(preds: pd.DataFrame, predictors: list[str]) -> np.ndarray:

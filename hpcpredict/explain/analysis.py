@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import math
+import dataclasses
 import os
 from pathlib import Path
 
 import pandas as pd
 
-from .._atomic import atomic_dir, write_json, write_parquet
+from .._atomic import atomic_dir, write_parquet
 from .._outputs import check_output
 from ..errors import ParameterError
 from ..model import RuntimeModel, check_table
 from ..model.train import table_for
 from ..scale import client_for
-from .crosscheck import compare_importance, permutation_importance
+from .crosscheck import permutation_check
 from .drift import drift_summary, rank_by_window
 from .interactions import interaction_matrix, top_interactions
 from .plots import plot_beeswarm, plot_dependence, plot_drift_heatmap, plot_family_bar, plot_feature_bar, plot_interactions, save
 from .rankings import bootstrap_rankings, rank_by_cohort
+from .result import ExplainResult
 from .sampling import ranking_stability, stable_shap_values
 from .values import shap_values
 
@@ -45,7 +46,7 @@ def explain(
     dependence: int = 3,
     seed: int = 0,
     dask=None,
-) -> dict:
+) -> ExplainResult:
     """Explain a model on a feature table: which features and families dominate its predictions.
 
     Parameters
@@ -92,16 +93,17 @@ def explain(
 
     Returns
     -------
-    dict
-        ``rows``, ``unit``, ``sampling`` (method, rows, stability of the top features),
-        ``features`` and ``families`` (``{name, family, mean_abs_shap, ci_low, ci_high, rank}``),
-        ``cohorts``, ``windows`` (drift between consecutive windows), ``interactions`` (top pairs),
-        ``permutation`` (importance and disagreements with SHAP) and ``plots`` (name → file).
+    ExplainResult
+        ``values`` (the SHAP values as a ``shap.Explanation``, job ids as ``instance_names``),
+        ``unit``, ``sampling`` (method, rows, stability of the top features), ``features`` and
+        ``families`` (rankings with 95% intervals), ``cohorts``, ``windows`` and ``drift``,
+        ``interactions`` (top pairs), ``permutation`` (importance and disagreements with SHAP) and
+        ``plots`` (name → file); ``to_json()`` gives what ``ranking.json`` holds.
 
     Examples
     --------
     >>> result = explain("model/", "features.parquet", "explain/", top=10)  # doctest: +SKIP
-    >>> result["features"][0]["feature"], result["sampling"]["stability"]["top_k_agreement"]  # doctest: +SKIP
+    >>> result.features["feature"].iloc[0], result.sampling["stability"]["top_k_agreement"]  # doctest: +SKIP
     ('time_limit_s', 1.0)
     """
     from ..evaluate import held_out_rows
@@ -139,39 +141,30 @@ def explain(
     matrix = interaction_matrix(bundle, used, sample=interactions, device=device, seed=seed) if interactions else None
     perm = None
     if permutation and bundle.target in test_rows.columns and len(test_rows):
-        perm = permutation_importance(bundle, test_rows, seed=seed)
+        perm = permutation_check(bundle, test_rows, by_feature, top=top, seed=seed)
 
-    result = {
-        "rows": int(explanation.values.shape[0]),
-        "unit": unit,
-        "sampling": sampling,
-        "features": _records(by_feature.head(top)),
-        "families": _records(by_family),
-        "cohorts": _records(cohort_table[(cohort_table["level"] == "family") | (cohort_table["rank"] <= 5)]) if len(cohort_table) else [],
-        "windows": {"freq": window, "rows": {str(k): int(v) for k, v in by_window.get("rows", pd.Series(dtype=int)).items()}, "drift": _records(drift)},
-        "interactions": _records(top_interactions(matrix)) if matrix is not None else [],
-        "permutation": None,
-    }
-    if perm is not None:
-        result["permutation"] = {
-            "rows": perm.attrs["rows"],
-            "baseline_mae": perm.attrs["baseline_mae"],
-            "unit": "s" if bundle.target == "runtime_s" else bundle.target,
-            "importance": _records(perm.head(top)),
-            "comparison": compare_importance(by_feature, perm, top=min(5, len(perm))),
-        }
+    result = ExplainResult(
+        values=explanation,
+        unit=unit,
+        sampling=sampling,
+        features=by_feature.head(top).reset_index(drop=True),
+        families=by_family.reset_index(drop=True),
+        cohorts=cohort_table[(cohort_table["level"] == "family") | (cohort_table["rank"] <= 5)].reset_index(drop=True) if len(cohort_table) else pd.DataFrame(),
+        window=window,
+        windows=by_window,
+        drift=drift,
+        interactions=top_interactions(matrix) if matrix is not None else pd.DataFrame(columns=["feature_a", "feature_b", "mean_abs_interaction"]),
+        permutation=perm,
+    )
     if output is not None:
         with atomic_dir(output, kind="explanation") as tmp:
-            result["plots"] = _write(tmp, explanation, families, by_feature, by_family, cohort_table, by_window, matrix, result, top, unit, dependence)
+            result = _write(tmp, result, families, by_feature, by_family, cohort_table, matrix, top, dependence)
     return result
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """Records with NaN as None, so the JSON stays valid."""
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
-
-
-def _write(out: Path, explanation, families, by_feature, by_family, cohort_table, by_window, matrix, result, top, unit, dependence) -> dict:
+def _write(out: Path, result: ExplainResult, families, by_feature, by_family, cohort_table, matrix, top, dependence) -> ExplainResult:
+    """Write the tables, plots and ``ranking.json`` to ``out``; the result naming its plots."""
+    explanation, by_window, unit = result.values, result.windows, result.unit
     out.mkdir(parents=True, exist_ok=True)
     tidy = pd.DataFrame(explanation.values, columns=explanation.feature_names)
     tidy["job_id"] = explanation.job_ids
@@ -204,6 +197,6 @@ def _write(out: Path, explanation, families, by_feature, by_family, cohort_table
     for feature in by_feature["feature"].head(dependence):
         plots[f"dependence_{feature}"] = f"dependence_{feature}.png"
         save(plot_dependence(explanation, feature), out / plots[f"dependence_{feature}"])
-    result = {**result, "plots": plots}
-    write_json(result, out / "ranking.json")
-    return plots
+    result = dataclasses.replace(result, plots=plots)
+    result.to_json(out / "ranking.json")
+    return result

@@ -8,13 +8,52 @@ feature can move predictions a lot without making them more accurate).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..model import RuntimeModel
 from ..model.objectives import get_objective
 
-__all__ = ["compare_importance", "permutation_importance"]
+__all__ = ["PermutationCheck", "compare_importance", "permutation_check", "permutation_importance"]
+
+
+@dataclass(frozen=True)
+class PermutationCheck:
+    """Permutation importance on the held-out jobs beside the SHAP ranking (``ExplainResult.permutation``).
+
+    Attributes
+    ----------
+    rows : int
+        Jobs shuffled over.
+    baseline_mae : float
+        The model's MAE before any shuffle, in ``unit``.
+    unit : str
+    importance : DataFrame
+        The top features by MAE increase (:func:`permutation_importance`).
+    comparison : dict
+        Where SHAP and shuffling disagree (:func:`compare_importance`).
+    """
+
+    rows: int
+    baseline_mae: float
+    unit: str
+    importance: pd.DataFrame
+    comparison: dict
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``rows``, ``baseline_mae``, ``unit``, ``importance`` (records) and ``comparison``."""
+        from .._results import plain, records
+
+        return {"rows": int(self.rows), "baseline_mae": plain(self.baseline_mae), "unit": self.unit, "importance": records(self.importance), "comparison": plain(self.comparison)}
+
+
+def permutation_check(bundle: RuntimeModel, table: pd.DataFrame, shap_ranking: pd.DataFrame, *, top: int = 15, seed: int = 0) -> PermutationCheck:
+    """Permutation importance of ``bundle`` on ``table`` compared with ``shap_ranking`` (top ``top`` kept)."""
+    importance, baseline, rows = _permutation(bundle, table, seed=seed)
+    unit = "s" if bundle.target == "runtime_s" else bundle.target
+    return PermutationCheck(rows, baseline, unit, importance.head(top), compare_importance(shap_ranking, importance, top=min(5, len(importance))))
 
 
 def permutation_importance(
@@ -29,8 +68,12 @@ def permutation_importance(
     -------
     DataFrame
         ``feature``, ``mae_increase`` (mean over repeats, target units), ``std``, ``rank``
-        (1 = most important), largest first; ``attrs["baseline_mae"]`` holds the unshuffled MAE.
+        (1 = most important), largest first. :func:`permutation_check` also gives the unshuffled MAE.
     """
+    return _permutation(bundle, table, n_repeats=n_repeats, max_rows=max_rows, seed=seed)[0]
+
+
+def _permutation(bundle: RuntimeModel, table: pd.DataFrame, *, n_repeats: int = 3, max_rows: int = 5000, seed: int = 0) -> tuple[pd.DataFrame, float, int]:
     target = bundle.target
     y = pd.to_numeric(table[target], errors="coerce")
     table = table.loc[y.notna() & (y > 0)]
@@ -56,9 +99,7 @@ def permutation_importance(
         rows.append({"feature": name, "mae_increase": float(np.mean(scores)), "std": float(np.std(scores))})
     out = pd.DataFrame(rows).sort_values("mae_increase", ascending=False, kind="stable").reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
-    out.attrs["baseline_mae"] = baseline
-    out.attrs["rows"] = len(matrix)
-    return out
+    return out, baseline, len(matrix)
 
 
 def compare_importance(shap_ranking: pd.DataFrame, permutation: pd.DataFrame, *, top: int = 5) -> dict:

@@ -9,7 +9,69 @@ import shap
 from ..scale import check_device
 from ..model import RuntimeModel
 
-__all__ = ["concat_explanations", "shap_values"]
+__all__ = ["JobExplanation", "concat_explanations", "shap_values"]
+
+
+class JobExplanation(shap.Explanation):
+    """A ``shap.Explanation`` whose rows are jobs: the job ids are its ``instance_names``.
+
+    Every shap plot takes it. Selecting rows keeps each job id with its row, whatever the selector
+    (position, slice, list or boolean mask: shap 0.51 slices ``instance_names`` wrongly for a mask),
+    and ``row_index`` (the rows' labels in the table that was explained) follows the same rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = JobExplanation(values=np.arange(6.0).reshape(3, 2), base_values=np.zeros(3), data=np.ones((3, 2)),
+    ...                    feature_names=["a", "b"], instance_names=["j1", "j2", "j3"], row_index=[10, 11, 12])
+    >>> kept = e[np.array([True, False, True])]
+    >>> kept.job_ids.tolist(), kept.row_index.tolist(), kept.values[:, 0].tolist()
+    (['j1', 'j3'], [10, 12], [0.0, 4.0])
+    """
+
+    def __init__(self, *args, row_index=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row_index = None if row_index is None else np.asarray(row_index)
+
+    @property
+    def job_ids(self) -> np.ndarray:
+        """The job id of each row (``instance_names`` as an array of strings)."""
+        return np.atleast_1d(np.asarray(self.instance_names, dtype=object)).astype(str)
+
+    def __copy__(self) -> JobExplanation:
+        out = super().__copy__()  # shap builds a plain Explanation
+        out.__class__ = type(self)
+        out.row_index = self.row_index
+        return out
+
+    def __getitem__(self, item):
+        rows, rest = (item[0], item[1:]) if isinstance(item, tuple) else (item, ())
+        positions = _row_positions(rows, len(self.values)) if np.ndim(self.values) >= 1 else None
+        out = super().__getitem__((rows if positions is None else positions, *rest))
+        if positions is not None and self.row_index is not None:
+            out.row_index = self.row_index[positions]
+        elif not (isinstance(rows, slice) and rows == slice(None)):
+            out.row_index = None  # a selector shap resolves itself (an OpChain): the labels cannot follow
+        return out
+
+
+def _row_positions(rows, n: int):
+    """A plain row selector as positions shap slices correctly (a mask → the positions it keeps)."""
+    if rows is Ellipsis or isinstance(rows, str):
+        return None
+    if isinstance(rows, (int, np.integer)):
+        return int(rows)
+    if isinstance(rows, slice):
+        return list(range(n))[rows]
+    if isinstance(rows, (list, np.ndarray, pd.Series, pd.Index)):
+        array = np.asarray(rows)
+        if array.dtype == bool:
+            if len(array) != n:
+                raise IndexError(f"a boolean mask of {len(array)} values selects among {n} rows")
+            return np.flatnonzero(array).tolist()
+        if np.issubdtype(array.dtype, np.integer):
+            return array.astype(int).tolist()
+    return None
 
 
 def shap_values(
@@ -49,9 +111,9 @@ def shap_values(
     -------
     shap.Explanation
         ``values`` (rows x features), ``base_values``, ``data`` (numeric; categories as codes),
-        ``feature_names``; the job ids are in ``explanation.display_data`` order-aligned as
-        ``explanation.job_ids``; the job ids are also the rows' ``instance_names``, which slicing
-        by position keeps aligned.
+        ``feature_names``, and the job ids as ``instance_names`` (``explanation.job_ids``), which
+        every row selection keeps aligned (:class:`JobExplanation`). A table without ``job_id``
+        names its rows by their index labels.
     """
     device = check_device(device)
     if sample is not None and sample < len(table):
@@ -70,12 +132,10 @@ def shap_values(
         tolerance = 1e-3 * max(1.0, float(np.max(np.abs(margin), initial=0.0)))
         if gap > tolerance:
             raise AssertionError(f"SHAP values do not add up to the model output (largest gap {gap:g})")
-    job_ids = table["job_id"].astype(str).to_numpy() if "job_id" in table.columns else np.arange(len(table)).astype(str)
-    # instance_names travel with the rows when the Explanation is sliced (explanation[mask])
-    explanation = shap.Explanation(values=values, base_values=base, data=rows.matrix.astype(float), feature_names=bundle.feature_names, instance_names=list(job_ids))
-    explanation.job_ids = job_ids
-    explanation.row_index = table.index.to_numpy()
-    return explanation
+    job_ids = table["job_id"].astype(str).to_numpy() if "job_id" in table.columns else table.index.astype(str).to_numpy()
+    return JobExplanation(
+        values=values, base_values=base, data=rows.matrix.astype(float), feature_names=bundle.feature_names, instance_names=list(job_ids), row_index=table.index.to_numpy()
+    )
 
 
 def _dask_predict(model: RuntimeModel, rows, client):
@@ -91,24 +151,23 @@ def _dask_predict(model: RuntimeModel, rows, client):
     return lambda **kw: np.asarray(dxgb.predict(client, model.booster_, dmatrix, **kw).compute())
 
 
-def concat_explanations(parts: list[shap.Explanation]) -> shap.Explanation:
+def concat_explanations(parts: list[JobExplanation]) -> JobExplanation:
     """Stack the rows of several Explanations of the same model (job ids and row index kept).
 
     Examples
     --------
-    >>> import numpy as np, shap
-    >>> e = shap.Explanation(values=np.ones((2, 1)), base_values=np.zeros(2), data=np.ones((2, 1)), feature_names=["a"])
-    >>> e.job_ids, e.row_index = np.array(["1", "2"]), np.array([0, 1])
-    >>> concat_explanations([e, e]).values.shape
-    (4, 1)
+    >>> import numpy as np
+    >>> e = JobExplanation(values=np.ones((2, 1)), base_values=np.zeros(2), data=np.ones((2, 1)), feature_names=["a"],
+    ...                    instance_names=["1", "2"], row_index=[0, 1])
+    >>> both = concat_explanations([e, e])
+    >>> both.values.shape, both.job_ids.tolist()
+    ((4, 1), ['1', '2', '1', '2'])
     """
-    out = shap.Explanation(
+    return JobExplanation(
         values=np.concatenate([p.values for p in parts]),
         base_values=np.concatenate([np.asarray(p.base_values) for p in parts]),
         data=np.concatenate([p.data for p in parts]),
         feature_names=list(parts[0].feature_names),
-        instance_names=[str(name) for p in parts for name in (p.instance_names if p.instance_names is not None else [])] or None,
+        instance_names=[name for p in parts for name in p.job_ids],
+        row_index=np.concatenate([p.row_index for p in parts]),
     )
-    out.job_ids = np.concatenate([p.job_ids for p in parts])
-    out.row_index = np.concatenate([p.row_index for p in parts])
-    return out

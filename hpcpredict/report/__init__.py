@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import os
 import tempfile
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,7 +18,10 @@ import pandas as pd
 
 from .._atomic import atomic_path
 from .._outputs import check_output
+from .._results import records
 from .._version import __version__
+from ..evaluate.result import EvaluationResult, scores_dict
+from ..explain.result import ExplainResult
 from ..model import RuntimeModel, check_table
 from ..model.train import table_for
 from ._page import figure, number, page, raw, section, table
@@ -115,9 +119,9 @@ def _example_rows(bundle: RuntimeModel, rows: pd.DataFrame, n: int) -> list[int]
     return list(dict.fromkeys(picks))[:n]
 
 
-def _body(bundle: RuntimeModel, evaluation: dict, result: dict, folder: Path, jobs: list) -> str:
+def _body(bundle: RuntimeModel, evaluation: EvaluationResult, result: ExplainResult, folder: Path, jobs: list) -> str:
     manifest = bundle.manifest_
-    plots = result.get("plots", {})
+    plots = result.plots
     rows = manifest.rows
     window = manifest.training_window
     intro = (
@@ -125,8 +129,8 @@ def _body(bundle: RuntimeModel, evaluation: dict, result: dict, folder: Path, jo
         f"<p class=\"lead\">A model (gradient-boosted trees, XGBoost) learned to predict the runtime of a job "
         f"from what is known when it is submitted. It was trained on {number(rows.get('train'))} jobs submitted "
         f"from {html.escape(str(window.get('start', '?'))[:10])} to {html.escape(str(window.get('end', '?'))[:10])}, "
-        f"and is judged below on {number(evaluation['rows'])} <em>later</em> jobs it never saw "
-        f"(submitted from {html.escape(str(evaluation['test_boundary'])[:10])}), beside two simple rules a scheduler already has.</p>"
+        f"and is judged below on {number(evaluation.rows)} <em>later</em> jobs it never saw "
+        f"(submitted from {html.escape(str(evaluation.test_boundary)[:10])}), beside two simple rules a scheduler already has.</p>"
     )
     return "".join(
         [
@@ -147,8 +151,8 @@ def _body(bundle: RuntimeModel, evaluation: dict, result: dict, folder: Path, jo
     )
 
 
-def _evaluation(evaluation: dict) -> str:
-    metrics = evaluation["metrics"]
+def _evaluation(evaluation: EvaluationResult) -> str:
+    metrics = scores_dict(evaluation.metrics)
     names = list(metrics)
     rows, best = [], []
     for key, (label, meaning, higher) in _METRIC_TEXT.items():
@@ -171,9 +175,9 @@ def _evaluation(evaluation: dict) -> str:
     return section("How good are the predictions?", text, verdict, anchor="evaluation")
 
 
-def _drivers(result: dict, folder: Path, plots: dict) -> str:
-    unit = result["unit"]
-    rows = [[f["feature"], f["family"], f["mean_abs_shap"], f["ci_low"], f["ci_high"]] for f in result["features"]]
+def _drivers(result: ExplainResult, folder: Path, plots: Mapping[str, str]) -> str:
+    unit = result.unit
+    rows = result.features[["feature", "family", "mean_abs_shap", "ci_low", "ci_high"]].to_numpy().tolist()
     explain_text = (
         "<p>For every job, SHAP splits the model's prediction into one contribution per feature: starting from the "
         "average prediction, each feature pushes the job's runtime up or down. Averaging the size of those pushes "
@@ -199,8 +203,8 @@ def _drivers(result: dict, folder: Path, plots: dict) -> str:
     return section("What drives the predictions?", *parts, anchor="drivers")
 
 
-def _confidence(result: dict) -> str:
-    s = result["sampling"]
+def _confidence(result: ExplainResult) -> str:
+    s = result.sampling
     stab = s["stability"]
     how = {
         "all": f"every one of the {number(s['rows_total'])} jobs was explained",
@@ -217,8 +221,8 @@ def _confidence(result: dict) -> str:
     return section("How sure is this ranking?", text, f"<p class=\"callout{'' if ok else ' warn'}\">{advice}</p>", anchor="confidence")
 
 
-def _drift(result: dict, folder: Path, plots: dict) -> str:
-    drift = result["windows"]["drift"]
+def _drift(result: ExplainResult, folder: Path, plots: Mapping[str, str]) -> str:
+    drift = records(result.drift)
     if not drift:
         return section("Does it change over time?", "<p class=\"note\">The explained jobs span a single time window; nothing to compare.</p>", anchor="drift")
     rows = [[d["window"], d["rows"], d["spearman"], d["kendall"], d["top_k_overlap"], d["top_feature"] + (" (changed)" if d["top_changed"] else "")] for d in drift]
@@ -233,8 +237,8 @@ def _drift(result: dict, folder: Path, plots: dict) -> str:
     return section("Does it change over time?", *parts, anchor="drift")
 
 
-def _cohorts(result: dict) -> str:
-    cohorts = [c for c in result["cohorts"] if c["level"] == "feature" and c["rank"] <= 3]
+def _cohorts(result: ExplainResult) -> str:
+    cohorts = [c for c in records(result.cohorts) if c["level"] == "feature" and c["rank"] <= 3]
     if not cohorts:
         return ""
     grouped: dict[tuple, list] = {}
@@ -245,8 +249,8 @@ def _cohorts(result: dict) -> str:
     return section("Per application and partition", note, table(["by", "cohort", "jobs", "leading features"], rows, text_columns=2), anchor="cohorts")
 
 
-def _pairs(result: dict, folder: Path, plots: dict) -> str:
-    pairs = result["interactions"]
+def _pairs(result: ExplainResult, folder: Path, plots: Mapping[str, str]) -> str:
+    pairs = records(result.interactions)
     if not pairs:
         return ""
     note = (
@@ -254,13 +258,13 @@ def _pairs(result: dict, folder: Path, plots: dict) -> str:
         "computed on a sample of jobs, measure that joint part; the strongest pairs:</p>"
     )
     rows = [[p["feature_a"], p["feature_b"], p["mean_abs_interaction"]] for p in pairs[:8]]
-    parts = [note, table(["feature", "with", f"mean |interaction| ({result['unit']})"], rows, text_columns=2)]
+    parts = [note, table(["feature", "with", f"mean |interaction| ({result.unit})"], rows, text_columns=2)]
     if "interactions" in plots:
         parts.append(figure(folder / plots["interactions"], "Strength of each pair's joint effect.", alt="interaction matrix"))
     return section("Features acting together", *parts, anchor="pairs")
 
 
-def _dependence(folder: Path, plots: dict) -> str:
+def _dependence(folder: Path, plots: Mapping[str, str]) -> str:
     figures = [
         figure(folder / name, f"Contribution of {key.removeprefix('dependence_')} against its value, one dot per job.", alt=key)
         for key, name in plots.items()
@@ -272,12 +276,12 @@ def _dependence(folder: Path, plots: dict) -> str:
     return section("How the leading features act", note, f"<div class=\"grid\">{''.join(figures)}</div>", anchor="dependence")
 
 
-def _crosscheck(result: dict) -> str:
-    perm = result.get("permutation")
-    if not perm:
+def _crosscheck(result: ExplainResult) -> str:
+    perm = result.permutation
+    if perm is None:
         return ""
-    rows = [[p["feature"], p["mae_increase"], p["rank"]] for p in perm["importance"]]
-    cmp_ = perm["comparison"]
+    rows = perm.importance[["feature", "mae_increase", "rank"]].to_numpy().tolist()
+    cmp_ = perm.comparison
     if cmp_["agree"]:
         verdict = f"<p class=\"callout\">Both methods agree on the top {cmp_['top_k']} features (rank correlation {cmp_['spearman']:.2f}).</p>"
     else:
@@ -288,13 +292,13 @@ def _crosscheck(result: dict) -> str:
             "Features that share information (e.g. two history averages) split SHAP credit but lose little when shuffled one at a time.</p>"
         )
     note = (
-        f"<p>A second opinion: shuffle one feature's values among the {number(perm['rows'])} held-out jobs and measure how much "
-        f"the mean absolute error grows (from {number(perm['baseline_mae'])} {html.escape(perm['unit'])}).</p>"
+        f"<p>A second opinion: shuffle one feature's values among the {number(perm.rows)} held-out jobs and measure how much "
+        f"the mean absolute error grows (from {number(perm.baseline_mae)} {html.escape(perm.unit)}).</p>"
     )
-    return section("Second opinion: shuffling features", note, table(["feature", f"error increase ({perm['unit']})", "rank"], rows), verdict, anchor="crosscheck")
+    return section("Second opinion: shuffling features", note, table(["feature", f"error increase ({perm.unit})", "rank"], rows), verdict, anchor="crosscheck")
 
 
-def _jobs(jobs: list, result: dict) -> str:
+def _jobs(jobs: list, result: ExplainResult) -> str:
     if not jobs:
         return ""
     parts = [
