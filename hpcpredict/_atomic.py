@@ -186,9 +186,9 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str], *, metadata: d
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    plain = df.copy(deep=False)
-    plain.attrs = {}  # our metadata travels below, as JSON; pandas' own would choke on timestamps
-    table = pa.Table.from_pandas(plain, preserve_index=False)
+    from .metadata import without_metadata
+
+    table = pa.Table.from_pandas(without_metadata(df), preserve_index=False)  # ours travels below, as JSON
     meta = dict(table.schema.metadata or {})
     meta[b"hpcpredict"] = json.dumps(metadata or {}).encode()
     table = table.replace_schema_metadata(meta)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ._atomic import write_parquet
 from ._outputs import check_output
+from .metadata import table_metadata, with_metadata
 from .model import RuntimeModel, check_table
 from .model.train import table_for
 
@@ -67,7 +68,7 @@ def predict(
             return _with_start_times(bundle, queue, jobs, samples, at, nodes, output)
         out = predict_queued(bundle, queue, jobs, samples, at)
         if output is not None:
-            write_parquet(out, output, metadata={"table": "queue_predictions", "model": str(bundle.path_), "at": str(out.attrs["at"])})
+            write_parquet(out, output, metadata={"table": "queue_predictions", "model": str(bundle.path_), "at": str(table_metadata(out)["at"])})
         return out
     table = table_for(bundle, features)
     check_table(bundle, table)
@@ -92,9 +93,8 @@ def _with_start_times(bundle, queue, jobs, samples, at, nodes, output) -> pd.Dat
     pending = queue if isinstance(queue, pd.DataFrame) else read_queue(queue)
     jobs_df = jobs if jobs is None or isinstance(jobs, pd.DataFrame) else _read_table(jobs)
     out = predict_queued(bundle, pending, jobs_df, samples, at)
-    at_used = out.attrs["at"]
-    out = queue_start_times(bundle, out, pending.reset_index(drop=True), jobs_df, nodes=nodes, at=at_used)
-    out.attrs["at"] = at_used
+    at_used = table_metadata(out)["at"]
+    out = with_metadata(queue_start_times(bundle, out, pending.reset_index(drop=True), jobs_df, nodes=nodes, at=at_used), at=at_used)
     if output is not None:
         write_parquet(out, output, metadata={"table": "queue_predictions", "model": str(bundle.path_), "at": str(at_used)})
     return out

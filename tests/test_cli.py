@@ -54,6 +54,7 @@ def test_the_whole_slice_from_the_command_line(tmp_path, kth_slice):
     explained = run("explain", model, feats, "-o", tmp_path / "explain", "--top", "5", "--json")
     assert [f["rank"] for f in json.loads(explained.stdout)["features"]] == [1, 2, 3, 4, 5]
     assert (tmp_path / "explain" / "beeswarm.png").exists()
+    assert json.loads(explained.stdout) == json.loads((tmp_path / "explain" / "ranking.json").read_text())  # one object, one JSON
 
 
 def test_a_model_refuses_a_table_of_another_horizon(tmp_path, pipeline):

@@ -10,6 +10,7 @@ import pytest
 import hpcpredict as hp
 from hpcpredict.errors import BundleMismatchError
 from hpcpredict.evaluate.splits import loao_folds, rolling_folds
+from hpcpredict.metadata import feature_specs, with_metadata
 
 
 def _table(n=900, seed=0):
@@ -97,11 +98,11 @@ def _copy(byo, tmp_path):
 def test_a_table_with_a_feature_of_another_dtype_is_refused(byo):
     table = hp.model.load_training_table(byo["csv"], target="bw_mib_per_s", time="start", app="app", exclude=["^darshan_"])
     table["nprocs"] = table["nprocs"].map(lambda v: f"{v} ranks")
-    table.attrs["features"] = [f for f in table.attrs["features"] if f["name"] != "nprocs"] + [{"name": "nprocs", "family": "table"}]
+    with_metadata(table, features=[f for f in feature_specs(table) if f["name"] != "nprocs"] + [{"name": "nprocs", "family": "table"}])
     with pytest.raises(BundleMismatchError, match="feature 'nprocs': the model expects numbers"):
         hp.predict(byo["model"], table)
     table["nprocs"] = 64
-    table.attrs["features"] = [{**f, "kind": "categorical"} if f["name"] == "fs_load" else f for f in table.attrs["features"]]
+    with_metadata(table, features=[{**f, "kind": "categorical"} if f["name"] == "fs_load" else f for f in feature_specs(table)])
     with pytest.raises(BundleMismatchError, match="feature 'fs_load': the model was trained on it as numeric"):
         hp.predict(byo["model"], table)
 

@@ -7,6 +7,7 @@ import pytest
 from hpcpredict.features import build_features
 from hpcpredict.features.history import history_features
 from hpcpredict.schema import conform_jobs
+from hpcpredict.metadata import feature_specs
 
 
 def _jobs(n=300, seed=1):
@@ -69,7 +70,7 @@ def test_perturbing_a_job_that_ends_after_a_submission_leaves_that_jobs_features
     changed.loc[later, "runtime_s"] *= 7
     changed.loc[later, "end_time"] = changed.loc[later, "start_time"] + pd.to_timedelta(changed.loc[later, "runtime_s"], unit="s")
     after = build_features(changed, horizon="submit")
-    names = [f["name"] for f in before.attrs["features"]]
+    names = [f["name"] for f in feature_specs(before)]
     pd.testing.assert_series_equal(before.loc[probe, names], after.loc[probe, names])
     # the perturbation is visible to jobs submitted after those jobs ended: the test can fail
     assert not before["user_last2_mean_s"].equals(after["user_last2_mean_s"])
@@ -86,7 +87,7 @@ def test_a_job_ending_exactly_at_a_submission_is_not_yet_history():
 
 def test_features_carry_family_and_horizon():
     table = build_features(_jobs(), horizon="submit")
-    specs = {f["name"]: f for f in table.attrs["features"]}
+    specs = {f["name"]: f for f in feature_specs(table)}
     assert specs["user_last2_mean_s"]["family"] == "history"
     assert specs["submit_hour"]["family"] == "calendar"
     assert {f["horizon"] for f in specs.values()} == {"submit"}

@@ -8,6 +8,7 @@ import hpcpredict as hp
 from hpcpredict.errors import BundleMismatchError
 from hpcpredict.features import read_features
 from hpcpredict.model import load_model, temporal_split
+from hpcpredict.metadata import with_metadata
 
 
 def test_bundle_is_xgboost_json_free_of_pickle_and_records_what_it_needs(pipeline):
@@ -86,7 +87,7 @@ def test_feature_table_that_does_not_match_is_refused_naming_the_difference(pipe
     with pytest.raises(BundleMismatchError, match=r"missing features \['user_last2_mean_s'\]"):
         hp.api.evaluate(pipeline["model"], table.drop(columns=["user_last2_mean_s"]))
     other = table.copy()
-    other.attrs = {**table.attrs, "horizon": "start"}
+    with_metadata(other, horizon="start")
     with pytest.raises(BundleMismatchError, match="trained for horizon 'submit'"):
         hp.predict(pipeline["model"], other)
 

@@ -8,6 +8,7 @@ import hpcpredict as hp
 from hpcpredict.features import build_features
 from hpcpredict.model import RuntimeModel
 from hpcpredict.queue import predict_queued, queued_features
+from hpcpredict.metadata import feature_specs
 
 
 def test_features_built_for_a_model_are_exactly_its_columns_whatever_the_jobs_hold(pipeline):
@@ -20,7 +21,7 @@ def test_features_built_for_a_model_are_exactly_its_columns_whatever_the_jobs_ho
     table = build_features(no_limits, horizon="submit", names=model.feature_names)
     assert [c for c in table.columns if c in set(model.feature_names) | {"time_limit_s"}] == [c for c in table.columns if c in model.feature_names or c == "time_limit_s"]
     assert set(model.feature_names) <= set(table.columns)
-    assert table["user_ratio_last10"].isna().all() and [f["name"] for f in table.attrs["features"]] == model.feature_names
+    assert table["user_ratio_last10"].isna().all() and [f["name"] for f in feature_specs(table)] == model.feature_names
     assert "user_ratio_last10" not in build_features(no_limits, horizon="submit").columns  # left alone without a model
     pending = no_limits.tail(3).assign(state="PENDING")
     out = predict_queued(model, pending, no_limits.iloc[:-3], reasons=0)
@@ -93,3 +94,39 @@ def test_a_model_trained_on_a_csv_table_runs_every_verb(tmp_path):
     assert out["predicted_runtime_s"].iloc[1] > out["predicted_runtime_s"].iloc[0]
     with pytest.raises(hp.HpcPredictError, match=r"the queue lacks its columns \['app'\]"):
         hp.predict(tmp_path / "m", queue=pd.DataFrame({"job_id": ["q3"], "nprocs": [8]}))
+
+
+def test_specs_live_in_the_parquet_metadata_and_a_per_job_parquet_runs_every_verb(tmp_path, pipeline):
+    from hpcpredict._atomic import read_parquet_metadata, write_parquet
+    from hpcpredict.features import read_features
+    from hpcpredict.metadata import table_metadata
+    from hpcpredict.model import load_training_table
+
+    # a feature table's specs are what its Parquet metadata says, nothing added or lost
+    assert table_metadata(read_features(pipeline["features"])) == read_parquet_metadata(pipeline["features"])
+    rng = np.random.default_rng(1)
+    n = 240
+    nprocs = rng.choice([4, 8, 16], n)
+    frame = pd.DataFrame({"start": pd.date_range("2024-01-01", periods=n, freq="h", tz="UTC"), "nprocs": nprocs, "app": rng.choice(["a", "b"], n), "runtime": 50 * nprocs + rng.uniform(0, 100, n)})
+    plain = tmp_path / "runs.parquet"
+    frame.to_parquet(plain)  # a per-job Parquet from elsewhere: no hpcpredict metadata
+    model = hp.train(plain, tmp_path / "m", target="runtime", time="start", n_estimators=40)
+    assert hp.api.evaluate(tmp_path / "m", plain).rows == model.manifest_.rows["test"]
+    assert list(hp.api.explain(tmp_path / "m", plain, interactions=0, n_boot=10).values.feature_names) == ["nprocs", "app"]
+    assert len(hp.predict(tmp_path / "m", plain)) == n
+    # the same table once read, written with its metadata, is a feature table: no --time needed again
+    table = load_training_table(plain, target="runtime", time="start")
+    marked = tmp_path / "runs-features.parquet"
+    write_parquet(table, marked, metadata=table_metadata(table))
+    assert read_parquet_metadata(marked)["table_source"]["time"] == "start"
+    again = hp.train(marked, tmp_path / "m2", target="runtime", n_estimators=40)
+    assert again.feature_names == model.feature_names and again.manifest_.time_column == "start"
+
+
+def test_only_the_metadata_accessor_touches_dataframe_attrs():
+    import re
+    from pathlib import Path
+
+    package = Path(hp.__file__).parent
+    hits = [f"{p.relative_to(package)}:{i}" for p in package.rglob("*.py") if p.name != "metadata.py" for i, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"\.attrs\b", line)]
+    assert hits == []

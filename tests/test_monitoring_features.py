@@ -16,6 +16,7 @@ from hpcpredict.features._samples import QUANTITY
 from hpcpredict.ingest.metrics import MetricInfo
 
 from _monitoring import ROLE_COLUMNS, make_jobs, make_samples, make_topology
+from hpcpredict.metadata import feature_specs
 
 
 
@@ -148,13 +149,13 @@ def test_nothing_after_the_horizon_changes_a_jobs_features(data, horizon):
     jobs, samples, topo = data
     rng = np.random.default_rng(7)
     base = build_features(jobs, samples, topo, horizon=horizon)
-    families = {f["family"] for f in base.attrs["features"]}
+    families = {f["family"] for f in feature_specs(base)}
     assert {"queue", "system_fs", "system_net", "system_cpu"} <= families
     if horizon != "submit":
         assert "placement" in families
     if horizon == "end":
         assert {"job_fs", "job_net", "job_cpu"} <= families
-    names = [f["name"] for f in base.attrs["features"]]
+    names = [f["name"] for f in feature_specs(base)]
     moment = "end_time" if horizon == "end" else f"{horizon}_time"
     checked = 0
     for i in rng.choice(jobs.index[jobs[moment].notna()], 12, replace=False):
@@ -196,7 +197,7 @@ def test_the_samples_just_before_the_horizon_do_count(data):
 def test_without_samples_or_topology_only_queue_features_are_added(data):
     jobs, _, _ = data
     table = build_features(jobs, horizon="end")
-    families = {f["family"] for f in table.attrs["features"]}
+    families = {f["family"] for f in feature_specs(table)}
     assert "queue" in families and not families & {"system_fs", "placement", "job_fs"}
 
 

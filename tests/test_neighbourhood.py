@@ -5,6 +5,7 @@ import pandas as pd
 
 from hpcpredict.features.neighbourhood import NEIGHBOURHOOD_WINDOWS, neighbourhood_features
 from hpcpredict.schema import conform_jobs
+from hpcpredict.metadata import with_metadata
 
 T0 = pd.Timestamp("2025-01-06", tz="UTC")
 
@@ -17,10 +18,10 @@ def _world(seed=3):
     samples = pd.DataFrame([(t, h) for t in times for h in hosts], columns=["timestamp", "component"])
     samples["net_stalls_per_s"] = rng.gamma(2.0, 50.0, len(samples))
     samples["net_flits_per_s"] = rng.gamma(5.0, 400.0, len(samples))
-    samples.attrs["metrics"] = [
+    with_metadata(samples, metrics=[
         {"column": "net_stalls_per_s", "role": "net_stalls"},
         {"column": "net_flits_per_s", "role": "net_flits"},
-    ]
+    ])
     starts = T0 + pd.to_timedelta(rng.uniform(1800, 3 * 3600, 25), unit="s")
     jobs = conform_jobs(
         pd.DataFrame(

@@ -7,6 +7,7 @@ import pytest
 
 import hpcpredict as hp
 from hpcpredict.model.presets import TOKIO_EXCLUDE, TOKIO_FORECAST_EXCLUDE, TOKIO_KEPT_DARSHAN, TOKIO_TARGET, read_tokio_cori
+from hpcpredict.metadata import feature_specs
 
 CORI = Path(__file__).parents[2] / "shared" / "data" / "real" / "tokio-year-io" / "cori-summaries_2017-02-14-2018-02-15.csv.gz"
 APPS = {"ior", "hacc_io_read", "hacc_io_write", "vpicio_uni", "dbscan_read"}
@@ -52,7 +53,7 @@ def test_no_feature_restates_the_measured_io(trained, cori):
 
 def test_the_forecast_variant_keeps_only_what_is_known_at_the_start(cori):
     table = hp.model.load_training_table(cori, target=TOKIO_TARGET, time="_datetime_start", app="app", exclude=TOKIO_FORECAST_EXCLUDE)
-    names = [f["name"] for f in table.attrs["features"]]
+    names = [f["name"] for f in feature_specs(table)]
     assert names and not [n for n in names if n.startswith("fs_")]
     assert {"app", "darshan_nprocs", "fshealth_ost_most_full_pct", "topology_job_max_radius"} <= set(names)
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
+from ..metadata import table_metadata, with_metadata
 from ._common import table
 
 if TYPE_CHECKING:  # the CLI imports pandas and the result classes only when a command runs
@@ -130,7 +131,7 @@ def demo_report(summary: dict) -> list:
         queued = pd.DataFrame(summary["queue"]["jobs"])
         if len(queued):
             queued["predicted_end_if_started_now"] = pd.to_datetime(queued["predicted_end_if_started_now"])
-            queued.attrs["at"] = "the end of the simulated period"
+            with_metadata(queued, at="the end of the simulated period")
             parts.append(queue_table(queued.head(8)))
     return parts
 
@@ -144,7 +145,7 @@ def queue_table(predictions) -> Table:
         interval = f" [{_hours(job['predicted_p10_s'])}–{_hours(job['predicted_p90_s'])}]" if has_interval else ""
         when = [job["expected_start"].strftime("%Y-%m-%d %H:%M"), job["limit_based_start"].strftime("%Y-%m-%d %H:%M")] if has_start else [job["predicted_end_if_started_now"].strftime("%Y-%m-%d %H:%M")]
         rows.append([job["job_id"], str(job["user"]), _hours(job["time_limit_s"]), _hours(job["predicted_runtime_s"]) + interval, *when, "\n".join(job["reasons"])])
-    at = predictions.attrs.get("at")
+    at = table_metadata(predictions).get("at")
     when_columns = ["expected start", "start planned with limits"] if has_start else ["ends if started now"]
     return table(f"{len(predictions)} queued jobs, predicted at {at}", ["job", "user", "limit", "predicted", *when_columns, "why"], rows, text_columns=("why",))
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import InputFileError
 from ..ingest.metrics import ROLES, describe_metric
+from ..metadata import table_metadata
 
 __all__ = ["BUCKET_S", "QUANTITY", "SampleSource", "files_between", "open_samples", "source_over", "to_seconds", "window_bounds"]
 
@@ -115,7 +116,7 @@ def _infer(columns: list[str]) -> list[dict]:
 def open_samples(samples, *, bucket_s: int | None = None) -> SampleSource | None:
     """Open ``samples`` (a samples folder, a Parquet file, or a DataFrame) for DuckDB queries.
 
-    Role columns come from the folder's ``_metrics.json`` (or the DataFrame's ``attrs["metrics"]``),
+    Role columns come from the folder's ``_metrics.json`` (or the DataFrame's metadata ``metrics``, :func:`~hpcpredict.metadata.table_metadata`),
     else from the column names. Buckets are ``bucket_s`` wide, else as wide as the folder's
     ``_metrics.json`` says (``"bucket_s"``: its sampling interval, written by ``ingest pcp``), else
     :data:`BUCKET_S`: system totals sum one sample per host and bucket, so a bucket must not hold
@@ -134,7 +135,7 @@ def open_samples(samples, *, bucket_s: int | None = None) -> SampleSource | None
         frame = samples.copy()
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
         con.register("samples_df", frame)
-        infos = samples.attrs.get("metrics") or _infer(list(frame.columns))
+        infos = table_metadata(samples).get("metrics") or _infer(list(frame.columns))
         return SampleSource(con, "samples_df", _roles_from(infos, list(frame.columns)), bucket_s, frame=frame)
     path = Path(os.fspath(samples))
     if path.is_dir():

@@ -12,6 +12,7 @@ from .._atomic import read_parquet_metadata, write_parquet
 from .._outputs import check_output
 from ..errors import HpcPredictError, InputFileError
 from ..ingest.samples import read_topology
+from ..metadata import feature_specs, table_metadata, with_metadata
 from ..scale import client_for
 from ..schema import conform_jobs
 from .calendar import calendar_features
@@ -80,7 +81,8 @@ def build_features(
     DataFrame
         :data:`KEY_COLUMNS` then one column per feature, one row per job, in the order of
         ``jobs``. Features that are missing for every job (e.g. memory in a trace that has none)
-        are left out. ``df.attrs["features"]`` lists the specs of the features kept.
+        are left out. :func:`~hpcpredict.metadata.feature_specs` gives the specs of the features
+        kept, and the horizon is in its :func:`~hpcpredict.metadata.table_metadata`.
 
     Examples
     --------
@@ -109,14 +111,7 @@ def build_features(
         built = built.reindex(columns=names)  # never built here (no samples, an empty history): missing
     keys = jobs[list(KEY_COLUMNS)].copy()
     table = pd.concat([keys.drop(columns=[c for c in KEY_COLUMNS if c in names]), built[names]], axis=1)
-    table.attrs["horizon"] = horizon
-    table.attrs["features"] = [REGISTRY[n].to_dict() for n in names]
-    return table
-
-
-def feature_specs(table: pd.DataFrame) -> list[dict]:
-    """The feature specs a feature table carries (from :func:`build_features` or its Parquet)."""
-    return list(table.attrs.get("features", []))
+    return with_metadata(table, table="features", horizon=horizon, features=[REGISTRY[n].to_dict() for n in names])
 
 
 def features(
@@ -138,19 +133,17 @@ def features(
     jobs_df = _read_table(jobs)
     topo = read_topology(topology) if topology is not None else None
     table = build_features(jobs_df, samples, topo, horizon=horizon, dask=dask)
-    meta = {"table": "features", "horizon": horizon, "features": feature_specs(table)}
-    write_parquet(table, output, metadata=meta)
-    return {"rows": len(table), "horizon": horizon, "features": [f["name"] for f in meta["features"]]}
+    write_parquet(table, output, metadata=table_metadata(table))
+    return {"rows": len(table), "horizon": horizon, "features": [f["name"] for f in feature_specs(table)]}
 
 
 def read_features(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a feature table written by :func:`features`, restoring its horizon and specs."""
+    """Read a feature table written by :func:`features`; its specs and horizon come from its Parquet metadata."""
     table = _read_table(path)
     meta = read_parquet_metadata(path) or {}
     if meta.get("table") != "features":
         raise InputFileError(path, "not a feature table (no hpcpredict feature metadata); build it with `hpcpredict features`")
-    table.attrs["horizon"] = meta["horizon"]
-    table.attrs["features"] = meta["features"]
+    with_metadata(table, meta)
     for f in meta["features"]:
         if f["kind"] == "categorical":
             table[f["name"]] = table[f["name"]].astype("string").astype("category")

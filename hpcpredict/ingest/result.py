@@ -142,9 +142,9 @@ def _write_table(df: pd.DataFrame, path: Path, metadata: dict) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    plain = df.copy(deep=False)
-    plain.attrs = {}
-    table = pa.Table.from_pandas(plain, preserve_index=False)
+    from ..metadata import without_metadata
+
+    table = pa.Table.from_pandas(without_metadata(df), preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"hpcpredict": json.dumps(metadata).encode()})
     pq.write_table(table, path)
 

@@ -12,6 +12,7 @@ import warnings
 import pandas as pd
 
 from ..errors import BundleMismatchError
+from ..metadata import feature_specs, table_metadata
 from .estimator import RuntimeModel
 
 __all__ = ["check_table", "load_bundle", "unseen_categories"]
@@ -26,11 +27,12 @@ def check_table(model: RuntimeModel, table: pd.DataFrame) -> None:
         Naming the missing features, the extra features, or the two horizons.
     """
     manifest = model.manifest_
-    horizon = table.attrs.get("horizon")
+    specs = feature_specs(table)
+    horizon = table_metadata(table).get("horizon")
     if horizon is not None and horizon != manifest.horizon:
         raise BundleMismatchError(f"the model was trained for horizon {manifest.horizon!r}, the feature table is for {horizon!r}")
     expected = manifest.feature_names
-    have = [f["name"] for f in table.attrs.get("features", [])] or [c for c in table.columns if c in expected]
+    have = [f["name"] for f in specs] or [c for c in table.columns if c in expected]
     missing = [n for n in expected if n not in table.columns]
     extra = [n for n in have if n not in expected]
     if missing or extra:
@@ -40,7 +42,7 @@ def check_table(model: RuntimeModel, table: pd.DataFrame) -> None:
         if extra:
             parts.append(f"extra features {extra}")
         raise BundleMismatchError("the feature table does not match the model: " + "; ".join(parts))
-    table_kinds = {f["name"]: f.get("kind") for f in table.attrs.get("features", [])}
+    table_kinds = {f["name"]: f.get("kind") for f in specs}
     for f in manifest.features:
         col = table[f.name]
         declared = table_kinds.get(f.name)

@@ -16,6 +16,7 @@ from collections import Counter
 import pandas as pd
 
 from ..errors import InputFileError, ParameterError
+from ..metadata import with_metadata
 
 __all__ = ["TABLE_HORIZON", "job_table_features", "read_job_table"]
 
@@ -52,13 +53,15 @@ def read_job_table(
     Returns
     -------
     DataFrame
-        The table with ``time`` as tz-aware UTC, ``attrs["features"]`` (name, family, horizon,
-        kind), ``attrs["horizon"] = "table"`` and ``attrs["table_source"]`` (the arguments).
+        The table with ``time`` as tz-aware UTC; its :func:`~hpcpredict.metadata.table_metadata`
+        holds the feature specs (name, family, horizon, kind), the horizon ``"table"`` and
+        ``table_source`` (the arguments), as a written feature table's Parquet metadata would.
 
     Examples
     --------
     >>> df = pd.DataFrame({"t": [1, 2, 3], "bw": [1.0, 2.0, 3.0], "nprocs": [4, 8, 4], "app": ["a", "b", "a"]})
-    >>> [f["name"] for f in read_job_table(df, target="bw", time="t").attrs["features"]]
+    >>> from hpcpredict.metadata import feature_specs
+    >>> [f["name"] for f in feature_specs(read_job_table(df, target="bw", time="t"))]
     ['nprocs', 'app']
     """
     table = path.copy() if isinstance(path, pd.DataFrame) else _read(path)
@@ -80,10 +83,8 @@ def read_job_table(
     for f in specs:
         if f["kind"] == "categorical":
             table[f["name"]] = table[f["name"]].astype("string").astype("category")
-    table.attrs["horizon"] = TABLE_HORIZON
-    table.attrs["features"] = specs
-    table.attrs["table_source"] = {"target": target, "time": time, "app": app, "exclude": list(exclude)}
-    return table
+    source = {"target": target, "time": time, "app": app, "exclude": list(exclude)}
+    return with_metadata(table, table="features", horizon=TABLE_HORIZON, features=specs, table_source=source)
 
 
 def job_table_features(table: pd.DataFrame, *, target: str, time: str, patterns: list[re.Pattern]) -> list[dict]:

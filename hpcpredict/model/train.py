@@ -11,6 +11,7 @@ import pandas as pd
 
 from .._outputs import check_output
 from ..errors import HpcPredictError, InputFileError, ParameterError
+from ..metadata import feature_specs, table_metadata
 from .describe import describe_fit
 from .estimator import RuntimeModel, cap_at_limit
 from .objectives import DEFAULT_OBJECTIVE, get_objective
@@ -74,7 +75,6 @@ def only_apps(table: pd.DataFrame, apps: Sequence[str] | None, app_col: str | No
     kept = table.loc[table[app_col].astype("string").isin([str(a) for a in apps])]
     if kept.empty:
         raise HpcPredictError(f"no job of the applications {list(apps)} in the table (column {app_col!r})")
-    kept.attrs = table.attrs
     return kept
 
 
@@ -97,7 +97,7 @@ def load_training_table(
     from .table import read_job_table
 
     if isinstance(features, pd.DataFrame):
-        if features.attrs.get("features") and time is None and not exclude:
+        if feature_specs(features) and time is None and not exclude:
             return features
         if time is None:
             raise ParameterError("time", "the name of the table's time column (a table without feature metadata needs --time)", None)
@@ -119,7 +119,7 @@ def table_for(model: RuntimeModel, features: pd.DataFrame | str | os.PathLike[st
     metadata), or — for a model trained on a bring-your-own table (CSV or Parquet) — that kind of
     table, read with the settings the model was trained with (target, time, exclusions)."""
     source = model.manifest_.table_source
-    if isinstance(features, pd.DataFrame) and (not source or features.attrs.get("table_source")):
+    if isinstance(features, pd.DataFrame) and (not source or table_metadata(features).get("table_source")):
         return features
     if source:
         return load_training_table(features, target=source["target"], time=source["time"], app=source["app"], exclude=source["exclude"])
@@ -205,12 +205,12 @@ def train(
     """
     check_output(output, folder=True, inputs=[features])
     table = load_training_table(features, target=target, time=time, app=app, exclude=exclude)
-    specs = list(table.attrs.get("features", []))
+    specs, meta = feature_specs(table), table_metadata(table)
     if not specs:
         raise HpcPredictError("the feature table lists no features; build it with `hpcpredict features`")
     if target not in table.columns:
         raise ParameterError("target", f"a column of the feature table ({', '.join(map(str, table.columns[:8]))}, ...)", target)
-    source = table.attrs.get("table_source")
+    source = meta.get("table_source")
     time_col = source["time"] if source else "submit_time"
     app_col = (source["app"] if source else "app") or None
     if apps:
@@ -239,7 +239,7 @@ def train(
         model,
         target=target,
         specs=specs,
-        horizon=table.attrs.get("horizon", "submit"),
+        horizon=meta.get("horizon", "submit"),
         time_column=time_col,
         app_column=app_col,
         apps=list(apps) if apps else None,

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import HpcPredictError, ParameterError
 from ..features import build_features
+from ..metadata import with_metadata
 from ..model import RuntimeModel
 from ..schema import conform_jobs
 from .formats import read_queue
@@ -40,9 +41,7 @@ def queued_features(bundle: RuntimeModel, pending: pd.DataFrame, jobs: pd.DataFr
     known = known.loc[~known["job_id"].isin(set(pending["job_id"]))]
     combined = pd.concat([known, pending], ignore_index=True)
     table = build_features(combined, samples, horizon=bundle.horizon, names=bundle.feature_names)
-    rows = table.iloc[len(known):].reset_index(drop=True)
-    rows.attrs = table.attrs
-    return rows, at
+    return table.iloc[len(known):].reset_index(drop=True), at
 
 
 def _table_rows(model: RuntimeModel, pending: pd.DataFrame) -> pd.DataFrame:
@@ -145,8 +144,7 @@ def predict_queued(
         out[name] = values
     out["predicted_end_if_started_now"] = at + pd.to_timedelta(p50, unit="s")
     out["reasons"] = top_reasons(bundle, rows, k=reasons) if reasons and len(rows) else [[] for _ in range(len(rows))]
-    out.attrs["at"] = at
-    return out
+    return with_metadata(out, at=at)
 
 
 def _intervals(bundle: RuntimeModel, rows: pd.DataFrame) -> dict[str, np.ndarray]:

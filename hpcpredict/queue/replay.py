@@ -69,13 +69,11 @@ def replay(
             rows.append(row)
             advance(1)
     replayed = pd.concat(rows, ignore_index=True)
-    replayed.attrs = rows[0].attrs if rows else {}
     actual = held_out["runtime_s"].to_numpy(float)
     online = bundle.predict(replayed)
     from ..features import build_features
 
     full = build_features(table, samples, horizon=bundle.horizon, names=bundle.feature_names).set_index("job_id").loc[held_out["job_id"]].reset_index()
-    full.attrs = replayed.attrs
     offline = bundle.predict(full)
     predictions = {"replay": online, "offline": offline, **baseline_predictions(replayed)}
     return {
