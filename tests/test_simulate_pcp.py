@@ -100,7 +100,7 @@ def test_the_pipeline_runs_on_the_pcp_dump(dumps, tmp_path):
     controls = sorted(json.loads((dump / "truth.json").read_text())["control"])
     model = train(built["pcp"], tmp_path / "model", apps=controls)
     explanation = explain(model, built["pcp"], tmp_path / "explain", top=8)
-    families = {f["family"]: f["mean_abs_shap"] for f in explanation["families"]}
+    families = explanation.families.set_index("family")["mean_abs_shap"].to_dict()
     assert {"system_fs", "system_net", "system_cpu"} <= set(families)
     assert families["system_fs"] > 0 and families["system_net"] > 0
 
