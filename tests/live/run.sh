@@ -82,7 +82,7 @@ if [ -n "${HPCP_LIVE_HOLD:-}" ]; then  # development: keep the cluster up until 
   for _ in $(seq 3600); do [ -f "$HPCP_LIVE_HOLD" ] || break; sleep 1; done
 fi
 tests_rc=0
-OMP_NUM_THREADS=1 "$PY" -m pytest -m slurm -q -p no:cacheprovider || tests_rc=$?
+OMP_NUM_THREADS=1 "$PY" -m pytest -m slurm -q -p no:cacheprovider --durations=8 || tests_rc=$?
 t3=$(date +%s)
 # the live dump's figures, written by tests/live/test_live_pcp.py
 [ -f "$HPCP_LIVE/summary.txt" ] && sed 's/^/test-slurm: /' "$HPCP_LIVE/summary.txt"
