@@ -1,9 +1,10 @@
 """Speed and peak memory of ``hpcpredict ingest pcp`` beside PCP's own ``pmrep -o csv`` on the same archives.
 
 Writes synthetic pmlogger archives with PCP's archive-writing library (``pcp.pmi``, through
-``pmpython``): HOSTS hosts x DAYS days, one archive per host and day (``HOST/YYYYMMDD``) as SUPReMM
-sites keep them, every metric of hpcpredict's PCP map (CPU states and per-CPU user time, memory,
-load, disk totals and 4 disks, 3 network interfaces including ``lo``) logged every INTERVAL
+``pmpython``: :class:`hpcpredict.ingest.pcp_archive.PcpArchiveWriter`): HOSTS hosts x DAYS days,
+one archive per host and day (``HOST/YYYYMMDD``) as SUPReMM sites keep them, every metric of
+hpcpredict's PCP map (CPU states and per-CPU user time, memory, load, disk totals and 4 disks, 3
+network interfaces including ``lo``) logged every INTERVAL
 seconds. Then, in one run, each in a fresh process tree whose resident memory is sampled every
 20 ms (the ingest's ``pmpython`` child included):
 
@@ -28,97 +29,61 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).parent))
 from _machine import describe_machine, tree_rss  # noqa: E402
 
 from hpcpredict.ingest.pcp import pcp_python  # noqa: E402
+from hpcpredict.ingest.pcp_archive import PcpArchiveWriter, PcpMetric  # noqa: E402
 from hpcpredict.ingest.pcp_metrics import pcp_metric_names  # noqa: E402
 
-# Run by pmpython: writes one archive with pcp.pmi (PCP's LOGIMPORT library).
-WRITER = r'''
-import math, random, sys
-from pcp import pmi
-import cpmapi as c
-
-path, host, start, records, step, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-rng = random.Random(seed)
-log = pmi.pmiLogImport(path)
-log.pmiSetHostname(host)
-log.pmiSetTimezone("UTC")
-ms = log.pmiUnits(0, 1, 0, 0, c.PM_TIME_MSEC, 0)
-kb = log.pmiUnits(1, 0, 0, c.PM_SPACE_KBYTE, 0, 0)
-byte = log.pmiUnits(1, 0, 0, c.PM_SPACE_BYTE, 0, 0)
-count = log.pmiUnits(0, 0, 1, 0, 0, c.PM_COUNT_ONE)
-none = log.pmiUnits(0, 0, 0, 0, 0, 0)
-U64, FLT = c.PM_TYPE_U64, c.PM_TYPE_FLOAT
-CTR, INST, DISC = c.PM_SEM_COUNTER, c.PM_SEM_INSTANT, c.PM_SEM_DISCRETE
-NULL = c.PM_INDOM_NULL
-cpus, disks, nics, loads = 16, ["sda", "sdb", "nvme0n1", "nvme1n1"], ["lo", "eth0", "ib0"], ["1 minute", "5 minute", "15 minute"]
-indom = {k: log.pmiInDom(60, i) for i, k in enumerate(["cpu", "disk", "nic", "load"])}
-for i in range(cpus):
-    log.pmiAddInstance(indom["cpu"], f"cpu{i}", i)
-for k, names in (("disk", disks), ("nic", nics), ("load", loads)):
-    for i, n in enumerate(names):
-        log.pmiAddInstance(indom[k], n, i)
-metrics = [
-    *[(f"kernel.all.cpu.{s}", U64, NULL, CTR, ms) for s in ("user", "nice", "sys", "idle", "wait.total", "intr", "steal")],
-    ("kernel.percpu.cpu.user", U64, indom["cpu"], CTR, ms),
-    ("kernel.all.load", FLT, indom["load"], INST, none),
-    ("mem.physmem", U64, NULL, DISC, kb),
-    *[(f"mem.util.{s}", U64, NULL, INST, kb) for s in ("used", "free", "available", "cached", "bufmem")],
-    *[(f"disk.all.{s}", U64, NULL, CTR, kb if s.endswith("bytes") else count) for s in ("read_bytes", "write_bytes", "read", "write")],
-    *[(f"disk.dev.{s}", U64, indom["disk"], CTR, kb) for s in ("read_bytes", "write_bytes")],
-    *[(f"network.interface.{d}.bytes", U64, indom["nic"], CTR, byte) for d in ("in", "out")],
+CPUS, DISKS, NICS, LOADS = 16, ("sda", "sdb", "nvme0n1", "nvme1n1"), ("lo", "eth0", "ib0"), ("1 minute", "5 minute", "15 minute")
+METRICS = [
+    *[PcpMetric(f"kernel.all.cpu.{s}", "u64", "counter", "millisec") for s in ("user", "nice", "sys", "idle", "wait.total", "intr", "steal")],
+    PcpMetric("kernel.percpu.cpu.user", "u64", "counter", "millisec", tuple(f"cpu{i}" for i in range(CPUS))),
+    PcpMetric("kernel.all.load", "float", "instant", "", LOADS),
+    PcpMetric("mem.physmem", "u64", "discrete", "Kbyte"),
+    *[PcpMetric(f"mem.util.{s}", "u64", "instant", "Kbyte") for s in ("used", "free", "available", "cached", "bufmem")],
+    *[PcpMetric(f"disk.all.{s}", "u64", "counter", "Kbyte" if s.endswith("bytes") else "count") for s in ("read_bytes", "write_bytes", "read", "write")],
+    *[PcpMetric(f"disk.dev.{s}", "u64", "counter", "Kbyte", DISKS) for s in ("read_bytes", "write_bytes")],
+    *[PcpMetric(f"network.interface.{d}.bytes", "u64", "counter", "byte", NICS) for d in ("in", "out")],
 ]
-for item, (name, typ, dom, sem, units) in enumerate(metrics):
-    log.pmiAddMetric(name, log.pmiID(60, item // 32, item % 32), typ, dom, sem, units)
-total = {}
-def bump(key, by):
-    total[key] = total.get(key, 0) + int(by)
-    return str(total[key])
-for r in range(records):
-    busy = 0.5 + 0.5 * math.sin(r / 97.0)
-    for s, share in (("user", busy * 0.8), ("nice", 0.0), ("sys", busy * 0.1), ("idle", 1 - busy), ("wait.total", 0.02), ("intr", 0.01), ("steal", 0.0)):
-        log.pmiPutValue(f"kernel.all.cpu.{s}", "", bump(s, share * cpus * step * 1000))
-    for i in range(cpus):
-        log.pmiPutValue("kernel.percpu.cpu.user", f"cpu{i}", bump(f"u{i}", busy * 0.8 * step * 1000 * rng.uniform(0.9, 1.1)))
-    for n in loads:
-        log.pmiPutValue("kernel.all.load", n, f"{busy * cpus:.2f}")
-    if r == 0:
-        log.pmiPutValue("mem.physmem", "", str(256 * 2**20))
-    used = int(2**27 * (1 + busy))
-    for s, v in (("used", used), ("free", 2**28 - used), ("available", 2**28 - used // 2), ("cached", used // 3), ("bufmem", 2**20)):
-        log.pmiPutValue(f"mem.util.{s}", "", str(v))
-    for k, d in enumerate(disks):
-        log.pmiPutValue("disk.dev.read_bytes", d, bump(f"r{d}", rng.expovariate(1 / 5e3) * step))
-        log.pmiPutValue("disk.dev.write_bytes", d, bump(f"w{d}", rng.expovariate(1 / 2e4) * step))
-    log.pmiPutValue("disk.all.read_bytes", "", str(sum(total[f"r{d}"] for d in disks)))
-    log.pmiPutValue("disk.all.write_bytes", "", str(sum(total[f"w{d}"] for d in disks)))
-    log.pmiPutValue("disk.all.read", "", bump("rops", 50 * step))
-    log.pmiPutValue("disk.all.write", "", bump("wops", 80 * step))
-    for n in nics:
-        for d in ("in", "out"):
-            log.pmiPutValue(f"network.interface.{d}.bytes", n, bump(f"{d}{n}", rng.expovariate(1 / 1e6) * step))
-    log.pmiWrite(start + r * step, 0)
-log.pmiEnd()
-'''
+
+
+def _columns(records: int, step: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """One day of a busy node: a value column per metric instance, in the order of METRICS."""
+    busy = 0.5 + 0.5 * np.sin(np.arange(records) / 97.0)
+    ms = CPUS * step * 1000
+
+    def counter(rate):
+        return np.cumsum(np.rint(rate)).astype(np.int64)
+
+    cpu = [counter(share * ms) for share in (busy * 0.8, np.zeros(records), busy * 0.1, 1 - busy, np.full(records, 0.02),
+                                             np.full(records, 0.01), np.zeros(records))]
+    percpu = [counter(busy * 0.8 * step * 1000 * rng.uniform(0.9, 1.1, records)) for _ in range(CPUS)]
+    loads = [np.round(busy * CPUS, 2)] * len(LOADS)
+    physmem = np.r_[256 * 2**20, np.full(records - 1, np.nan)]  # logged once, as pmlogger does
+    used = (2**27 * (1 + busy)).astype(np.int64)
+    mem = [used, 2**28 - used, 2**28 - used // 2, used // 3, np.full(records, 2**20)]
+    reads = [counter(rng.exponential(5e3, records) * step) for _ in DISKS]
+    writes = [counter(rng.exponential(2e4, records) * step) for _ in DISKS]
+    disk_all = [sum(reads), sum(writes), counter(np.full(records, 50 * step)), counter(np.full(records, 80 * step))]
+    nics = [counter(rng.exponential(1e6, records) * step) for _ in range(2 * len(NICS))]
+    return [*cpu, *percpu, *loads, physmem, *mem, *disk_all, *reads, *writes, *nics]
 
 
 def write_archives(root: Path, *, hosts: int, days: int, interval: int) -> list[Path]:
-    """Write HOSTS x DAYS archives under ``root/HOST/YYYYMMDD``; return their base names."""
-    pmpython, env = pcp_python()
+    """Write HOSTS x DAYS archives under ``root/HOST/YYYYMMDD`` with PCP's pcp.pmi; return their base names."""
     start0 = 1_767_225_600  # 2026-01-01T00:00:00Z
     per_day = 86_400 // interval
-    bases = []
-    for h in range(hosts):
-        for d in range(days):
-            start = start0 + d * 86_400
-            base = root / f"node{h:03d}" / time.strftime("%Y%m%d", time.gmtime(start))
-            base.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run([pmpython, "-I", "-c", WRITER, str(base), f"node{h:03d}", str(start), str(per_day), str(interval), str(h * 1000 + d)],
-                           env=env, check=True)
-            bases.append(base)
-    return bases
+    with PcpArchiveWriter() as writer:
+        for h in range(hosts):
+            for d in range(days):
+                start = start0 + d * 86_400
+                writer.start(root / f"node{h:03d}" / time.strftime("%Y%m%d", time.gmtime(start)), host=f"node{h:03d}", metrics=METRICS)
+                writer.write(start + interval * np.arange(per_day), _columns(per_day, interval, np.random.default_rng(h * 1000 + d)))
+    return writer.archives
 
 
 def measure(argv: list[str], *, env=None, stdout=None) -> tuple[float, int]:

@@ -61,3 +61,16 @@ def test_gpu_request_is_read_from_every_format(queues):
         assert queues[name].loc[["14", "15", "17"], "req_gpus"].tolist() == [1, 2, 0], name
     # %b shows per-node GRES only: --gpus (per job) is not in it
     assert queues["squeue.txt"].loc[["14", "17"], "req_gpus"].tolist() == [1, 0]
+
+
+def test_percent_m_is_known_only_where_a_job_has_one_cpu_per_node(queues):
+    """``%m`` without ``tres-alloc``: per CPU or per node, and no other SQUEUE_FORMAT field tells."""
+    text, truth = queues["squeue.txt"], queues["squeue.json"]
+    # --mem-per-cpu=300 and --mem=600, each on 2 CPUs of 1 node: every request field but %m is alike
+    same = ["partition", "qos", "time_limit_s", "req_nodes", "req_cpus", "state", "reason"]
+    assert text.loc["16", same].tolist() == text.loc["17", same].tolist()
+    one_per_node = text.index[text["req_cpus"] == text["req_nodes"]]
+    assert len(one_per_node) >= 10  # where both readings agree, the per-node reading is the total
+    assert (text.loc[one_per_node, "req_mem_bytes"] == truth.loc[one_per_node, "req_mem_bytes"]).all()
+    # more CPUs than nodes: read per node, right for --mem, %C/%D times too small for --mem-per-cpu
+    assert text.loc[["16", "17"], "req_mem_bytes"].tolist() == [300 * MB, 600 * MB]

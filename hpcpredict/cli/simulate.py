@@ -16,12 +16,13 @@ def simulate(
     nodes: int | None = typer.Option(None, "--nodes", help="Hosts, rounded up to whole dragonfly groups."),
     days: int | None = typer.Option(None, "--days", help="Simulated days."),
     seed: int = typer.Option(0, "--seed", help="The same seed gives byte-identical files."),
+    monitoring: str = typer.Option("ldms", "--monitoring", help="Node counters as ldms (store_csv files) or pcp (pmlogger archives per host and day; needs PCP)."),
     json: bool = typer.Option(False, "--json", help="Print the summary as one JSON document to stdout."),
 ) -> None:
-    """Simulate a cluster: sacct.txt, ldms/, topology.csv, queue.txt and truth.json."""
+    """Simulate a cluster: sacct.txt, ldms/ (or pcp/), topology.csv, queue.txt and truth.json."""
     from ..simulate import simulate as run_simulate
 
-    summary = run_simulate(output, preset=preset, nodes=nodes, days=days, seed=seed)
+    summary = run_simulate(output, preset=preset, nodes=nodes, days=days, seed=seed, monitoring=monitoring)
     if json:
         print_json(summary)
         return
@@ -29,6 +30,13 @@ def simulate(
     err_console.print(
         f"simulated {summary['nodes']:,} hosts x {summary['days']} days ({summary['preset']}, seed {summary['seed']}): "
         f"{summary['jobs']:,} jobs ({states}), {summary['control_jobs']:,} control runs, "
-        f"{summary['ldms_rows']:,} LDMS rows → {output}",
+        f"{monitoring_line(summary)} → {output}",
         highlight=False,
     )
+
+
+def monitoring_line(summary: dict) -> str:
+    """What the node monitoring became: LDMS rows, or PCP archives and records."""
+    if summary["monitoring"] == "pcp":
+        return f"{summary['pcp_archives']:,} PCP archives ({summary['pcp_records']:,} records)"
+    return f"{summary['ldms_rows']:,} LDMS rows"

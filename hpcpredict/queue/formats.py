@@ -13,8 +13,9 @@ The ``squeue`` text hpcpredict reads best (a header line is required)::
 
 ``tres-alloc`` gives each job's memory in total. ``%m`` of ``squeue --format`` (SQUEUE_FORMAT,
 ``%i|%j|%u|%a|%P|%q|%V|%l|%D|%C|%m|%T|%b|%r``) is per CPU for jobs that asked ``--mem-per-cpu``
-or got ``DefMemPerCPU`` and per node otherwise, and nothing in the line says which: without a
-``TRES_ALLOC`` column it is read as per node. A ``|`` in a job's name is put back into the name
+or got ``DefMemPerCPU`` and per node otherwise, and nothing in the line (no other field of
+SQUEUE_FORMAT either) says which: without a ``TRES_ALLOC`` column it is read as per node, exact
+for jobs with one CPU per node and ``%C/%D`` times too small for a per-CPU job on more CPUs. A ``|`` in a job's name is put back into the name
 (:func:`hpcpredict.ingest._repair.repair_fields`); a line that cannot be repaired is left out
 with a warning naming it. Extra columns are kept; missing ones are left empty.
 """

@@ -11,7 +11,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 PY=${1:-$REPO/.venv/bin/python}
-PCP_SECONDS=${PCP_SECONDS:-12}
+PCP_SECONDS=${PCP_SECONDS:-5}  # each PCP job's length (disk-io: twice that)
+PCP_REPEATS=${PCP_REPEATS:-5}  # rounds of the four PCP kinds
 
 "$HERE/install.sh"
 
@@ -32,6 +33,8 @@ DB_PASS=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 finish() {
   local rc=$?
   set +e  # stop everything, whatever fails on the way
+  stop_pcp_loop
+  cancel_all_jobs 60
   stop_pmlogger
   stop_cluster
   if [ $rc -ne 0 ]; then
@@ -54,7 +57,7 @@ write_configs
 start_munge
 start_mariadb
 start_slurm
-add_users hpcpa hpcpb
+add_users hpcpa hpcpb hpcpc  # hpcpc runs nothing in the workload (the refresh test's new user)
 start_pmcd
 t1=$(date +%s)
 echo "test-slurm: cluster up in $((t1 - t0)) s ($(sinfo -V))"
@@ -64,6 +67,7 @@ START=$(date +%Y-%m-%dT%H:%M:%S)
 export HPCPREDICT_URL=http://127.0.0.1:9/predict
 start_pmlogger
 submit_workload
+start_pcp_loop
 drive_workload
 wait_workload 600
 stop_pmlogger
@@ -77,6 +81,10 @@ if [ -n "${HPCP_LIVE_HOLD:-}" ]; then  # development: keep the cluster up until 
   echo "test-slurm: holding the cluster; source $HPCP_LIVE_HOLD, remove it to stop"
   for _ in $(seq 3600); do [ -f "$HPCP_LIVE_HOLD" ] || break; sleep 1; done
 fi
-OMP_NUM_THREADS=1 "$PY" -m pytest -m slurm -q -p no:cacheprovider
+tests_rc=0
+OMP_NUM_THREADS=1 "$PY" -m pytest -m slurm -q -p no:cacheprovider --durations=8 || tests_rc=$?
 t3=$(date +%s)
+# the live dump's figures, written by tests/live/test_live_pcp.py
+[ -f "$HPCP_LIVE/summary.txt" ] && sed 's/^/test-slurm: /' "$HPCP_LIVE/summary.txt"
 echo "test-slurm: setup $((t1 - t0)) s, workload $((t2 - t1)) s, tests $((t3 - t2)) s"
+exit "$tests_rc"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from live.conftest import running_service
 
 pytestmark = pytest.mark.slurm
 
@@ -26,12 +26,6 @@ HOSTILE = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def service(pipeline, tmp_path_factory):
     """``hpcpredict serve`` with a token, as a site runs it for the plugin."""
@@ -39,25 +33,8 @@ def service(pipeline, tmp_path_factory):
     token = folder / "token"
     token.write_text("s3cret-token\n")
     token.chmod(0o644)  # the plugin runs as the submitting user
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hpcpredict", "serve", str(pipeline["model"]), "--jobs", str(pipeline["jobs"]),
-         "--port", str(port), "--token-file", str(token)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"the service did not start: {process.stderr.read1().decode()}")
-        yield {"url": f"http://127.0.0.1:{port}/predict", "token": token}
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with running_service(pipeline["model"], "--jobs", pipeline["jobs"], "--token-file", token) as base:
+        yield {"url": f"{base}/predict", "token": token}
 
 
 def _sbatch(args: list[str], *, cwd: Path, url: str, token: Path | None = None, extra_env=None):

@@ -2,6 +2,8 @@
 # the readers must get right, and the PCP jobs of the contract with the PCP tests.
 # Every submitted job is listed in $HPCP_LIVE/jobs.tsv (id, user, what) for the tests.
 
+PCP_LOOP_PID=
+
 JOBS_SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/jobs" && pwd)
 
 submit() {  # submit USER WHAT SBATCH-ARGS...: submit, record, print the job id
@@ -59,14 +61,74 @@ submit_workload() {
   submit $b name-pipe -J "pipe|name" --comment "comment|with|pipes" --wrap "sleep 1" >/dev/null
   submit root name-quotes -J "quote'd \"name\"" --comment "it's \"quoted\"" --wrap "sleep 1" >/dev/null
   submit $a workdir-pipe -J workdir-pipe -D "$WORK/dir|with pipe" --wrap "sleep 1" >/dev/null
-  # The PCP jobs (contract in the PCP tests): each alone on the node, three times each.
-  local i
-  for i in 1 2 3; do
-    submit root cpu-loop -J cpu-loop --exclusive -t 2 --export=ALL,DURATION="$PCP_SECONDS" "$JOBS_HERE/cpu-loop.sh" >/dev/null
-    submit root mem-alloc -J mem-alloc --exclusive -t 2 --mem=2000 --export=ALL,DURATION="$PCP_SECONDS" "$JOBS_HERE/mem-alloc.py" >/dev/null
-    submit root disk-io -J disk-io --exclusive -t 2 --export=ALL,DURATION="$PCP_SECONDS" "$JOBS_HERE/disk-io.sh" >/dev/null
-    submit root net-loop -J net-loop --exclusive -t 2 --export=ALL,DURATION="$PCP_SECONDS" "$JOBS_HERE/net-loop.py" >/dev/null
+}
+
+# The PCP jobs (contract with tests/live/test_live_pcp.py): each alone on the node (--exclusive) so
+# the node's counters are its own, submitted one after another (each once the one before it has
+# ended) so that their submissions spread over the run and a temporal split has PCP jobs that ended
+# before the held-out ones; PCP_REPEATS rounds of the four kinds. A disk-io job runs twice as long
+# as the others (PCP_SECONDS): its disk traffic is what makes it long, so the disk family is what a
+# model should learn it by.
+pcp_loop() {
+  local round kind id seconds script extra
+  for round in $(seq "$PCP_REPEATS"); do
+    for kind in disk-io cpu-loop mem-alloc net-loop; do
+      seconds=$PCP_SECONDS
+      extra=()
+      case $kind in
+        disk-io) seconds=$((2 * PCP_SECONDS)); script=disk-io.sh ;;
+        cpu-loop) script=cpu-loop.sh ;;
+        mem-alloc) script=mem-alloc.py; extra=(--mem=2000) ;;
+        net-loop) script=net-loop.py ;;
+      esac
+      id=$(submit root "$kind" -J "$kind" --exclusive -t 2 "${extra[@]}" --export=ALL,DURATION="$seconds" "$JOBS_HERE/$script")
+      # until it has ended (squeue lists pending, running and completing jobs only)
+      while [ -n "$(squeue -h -j "$id" -o %i 2>/dev/null)" ]; do sleep 0.5; done
+    done
   done
+}
+
+start_pcp_loop() {
+  pcp_loop &
+  PCP_LOOP_PID=$!
+}
+
+wait_pcp_loop() {  # wait_pcp_loop SECONDS
+  [ -n "$PCP_LOOP_PID" ] || return 0
+  local deadline=$(($(date +%s) + $1))
+  while kill -0 "$PCP_LOOP_PID" 2>/dev/null; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "test-slurm: the PCP jobs were not done within $1 s" >&2
+      return 1
+    fi
+    sleep 1
+  done
+  local rc=0
+  wait "$PCP_LOOP_PID" || rc=$?
+  PCP_LOOP_PID=
+  return $rc
+}
+
+stop_pcp_loop() {
+  [ -n "$PCP_LOOP_PID" ] || return 0
+  kill "$PCP_LOOP_PID" 2>/dev/null || true
+  wait "$PCP_LOOP_PID" 2>/dev/null || true
+  PCP_LOOP_PID=
+}
+
+cancel_all_jobs() {  # cancel_all_jobs SECONDS: scancel every job, wait until none is left
+  # (an interrupted run must leave no slurmstepd or job process behind when slurmd stops)
+  command -v squeue >/dev/null && [ -n "${SLURM_CONF:-}" ] && [ -f "$SLURM_CONF" ] || return 0
+  local ids
+  ids=$(timeout 20 squeue -h -a -o %i 2>/dev/null) || return 0
+  [ -n "$ids" ] || return 0
+  echo "test-slurm: cancelling the jobs still queued or running" >&2
+  scancel --full $ids 2>/dev/null || scancel $ids 2>/dev/null || true
+  for _ in $(seq "$1"); do
+    [ -z "$(timeout 20 squeue -h -a -o %i 2>/dev/null)" ] && return 0
+    sleep 1
+  done
+  echo "test-slurm: jobs still listed after ${1}s: $(squeue -h -a -o '%i %T' | tr '\n' ' ')" >&2
 }
 
 snapshot_queue() {  # the queue as each of the three formats shows it, at one moment
@@ -100,8 +162,9 @@ drive_workload() {  # the state changes a user or an admin makes while the jobs 
   scontrol release "$HELD_JOB"
 }
 
-wait_workload() {  # until the queue is empty and accounting has every end
+wait_workload() {  # until the PCP jobs are done, the queue is empty and accounting has every end
   local limit=$1
+  wait_pcp_loop "$limit"
   for _ in $(seq "$limit"); do
     [ -z "$(squeue -h -a -o %i)" ] && break
     sleep 1

@@ -1,11 +1,15 @@
 #!/bin/sh
-# Write and fsync ~500 MB in the job's temporary folder, read it back past the page cache, until
-# DURATION seconds (default 15) have passed.
+# Disk traffic for DURATION seconds (default 15): every second, write and fsync 100 MB in the job's
+# temporary folder and read it back past the page cache (~100 MB/s each way, far above what
+# anything else on a test machine does, without saturating a shared disk).
 set -e
 end=$(( $(date +%s) + ${DURATION:-15} ))
 dir=$(mktemp -d "${TMPDIR:-/tmp}/disk-io.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-dd if=/dev/zero of="$dir/data" bs=1M count=500 conv=fsync status=none
-dd if="$dir/data" of=/dev/null bs=1M iflag=direct status=none || dd if="$dir/data" of=/dev/null bs=1M status=none
-now=$(date +%s)
-[ "$now" -ge "$end" ] || sleep $((end - now))
+while [ "$(date +%s)" -lt "$end" ]; do
+  round=$(date +%s)
+  dd if=/dev/zero of="$dir/data" bs=1M count=100 conv=fsync status=none
+  dd if="$dir/data" of=/dev/null bs=1M iflag=direct status=none || dd if="$dir/data" of=/dev/null bs=1M status=none
+  rm -f "$dir/data"
+  while [ "$(date +%s)" -eq "$round" ]; do sleep 0.1; done
+done
