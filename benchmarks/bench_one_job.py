@@ -52,7 +52,9 @@ def median_ms(reasons, n):
         t = time.perf_counter(); online.predict(one, reasons=reasons); times.append(time.perf_counter() - t)
     return statistics.median(times) * 1e3
 online.predict(one)
-print(json.dumps({"no_reasons_ms": median_ms(0, repeat), "reasons_ms": median_ms(3, repeat // 3)}))
+booster = model.booster_ if hasattr(model, "booster_") else model.booster  # the earlier package returned a Bundle
+shape = {"features": len(model.feature_names), "trees": booster.num_boosted_rounds()}
+print(json.dumps({"no_reasons_ms": median_ms(0, repeat), "reasons_ms": median_ms(3, repeat // 3), **shape}))
 """
 
 # The service of the same source, started as a user would, and one client posting one job at a time.
@@ -119,13 +121,13 @@ def main() -> None:
     args = parser.parse_args()
     sources = {"this": REPO, **({"before": args.before.resolve()} if args.before else {})}
     print(describe_machine())
-    print("| round | source | in process, no reasons (ms) | in process, 3 reasons (ms) | service over HTTP, median (ms) | service p99 (ms) | load average before |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| round | source | model (features, trees) | in process, no reasons (ms) | in process, 3 reasons (ms) | service over HTTP, median (ms) | service p99 (ms) | load average before |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
     for round_ in range(1, args.rounds + 1):
         for label, source in sources.items():
             load, t0 = _load(), time.perf_counter()
             r = _measure(source, args.repeat)
-            print(f"| {round_} | {label} | {r['no_reasons_ms']:.3f} | {r['reasons_ms']:.3f} | {r['service_ms']:.2f} | {r['service_p99_ms']:.2f} | {load} |", flush=True)
+            print(f"| {round_} | {label} | {r['features']}, {r['trees']} | {r['no_reasons_ms']:.3f} | {r['reasons_ms']:.3f} | {r['service_ms']:.2f} | {r['service_p99_ms']:.2f} | {load} |", flush=True)
             print(f"<!-- {label}: {time.perf_counter() - t0:.0f} s -->", flush=True)
     print(f"\nload average at the end: {_load()}")
 

@@ -76,3 +76,13 @@ def test_scores_tables_round_trip_to_the_json_layout():
     assert frame.index.name == "predictor" and frame.loc["model", "n"] == 3
     assert scores_dict(frame) == {"model": {"n": 3, "mae": 1.5, "interval_coverage": 0.8}, "requested_limit": {"n": 0, "mae": None}}
     assert isinstance(pd.DataFrame(frame).loc["requested_limit", "mae"], float)
+
+
+def test_one_job_explained_names_its_job_from_its_row(pipeline):
+    from hpcpredict.explain import explain_job
+
+    table = read_features(pipeline["features"])
+    one = explain_job(pipeline["model"], table.iloc[[7]])
+    assert one.job_id == str(table["job_id"].iloc[7]) == one.instance_names
+    with pytest.raises(ValueError, match="one-row explanation"):
+        shap_values(load_model(pipeline["model"]), table.head(3)).job_id

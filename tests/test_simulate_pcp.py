@@ -121,3 +121,16 @@ def test_simulate_command_line_writes_pcp(tmp_path):
     summary = json.loads(out.stdout)
     assert summary["monitoring"] == "pcp" and summary["pcp_archives"] == 32 and not (tmp_path / "s" / "ldms").exists()
     assert len(find_archives([tmp_path / "s" / "pcp"])) == 32
+
+
+def test_without_pcp_simulate_says_what_to_install_and_writes_nothing(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from hpcpredict.cli import app
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pmpython anywhere
+    res = CliRunner().invoke(app, ["simulate", "-o", str(tmp_path / "s"), "--preset", "tiny", "--nodes", "32", "--days", "1",
+                                   "--monitoring", "pcp"])
+    assert res.exit_code == 2 and res.output.strip().count("\n") == 0
+    assert "PCP is not installed" in res.output and "apt-get install pcp python3-pcp" in res.output
+    assert not (tmp_path / "s").exists()

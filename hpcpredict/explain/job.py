@@ -29,9 +29,10 @@ def explain_job(model: RuntimeModel | str | os.PathLike[str], row: pd.Series | p
 
     Returns
     -------
-    shap.Explanation
+    JobExplanation
         ``values`` (one per feature), ``base_values`` (scalar), ``data`` (numeric codes),
-        ``display_data`` (the job's own values, categories as text), plus ``job_id``,
+        ``display_data`` (the job's own values, categories as text), ``job_id`` (its
+        ``instance_names``), plus
         ``prediction`` (model output in target units, before the time-limit cap) and
         ``log_output`` (True when contributions add up on log runtime).
 
@@ -51,7 +52,6 @@ def explain_job(model: RuntimeModel | str | os.PathLike[str], row: pd.Series | p
     full = shap_values(bundle, frame, device=device)
     one = full[0]
     one.display_data = np.array([_display(frame.iloc[0][name]) for name in full.feature_names], dtype=object)
-    one.job_id = str(full.job_ids[0])
     margin = float(np.sum(one.values) + float(np.asarray(one.base_values)))
     one.prediction = float(get_objective(bundle.objective).inverse(np.array([margin]))[0])
     one.log_output = bundle.manifest_.log_output

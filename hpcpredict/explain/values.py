@@ -38,6 +38,14 @@ class JobExplanation(shap.Explanation):
         """The job id of each row (``instance_names`` as an array of strings)."""
         return np.atleast_1d(np.asarray(self.instance_names, dtype=object)).astype(str)
 
+    @property
+    def job_id(self) -> str:
+        """The job id of a one-job explanation (``explanation[i]``, :func:`~hpcpredict.explain.explain_job`)."""
+        ids = self.job_ids
+        if len(ids) != 1:
+            raise ValueError(f"job_id names the job of a one-row explanation; this one has {len(ids)} rows (use job_ids)")
+        return str(ids[0])
+
     def __copy__(self) -> JobExplanation:
         out = super().__copy__()  # shap builds a plain Explanation
         out.__class__ = type(self)

@@ -20,7 +20,7 @@ from .._atomic import atomic_path
 from .._outputs import check_output
 from .._results import records
 from .._version import __version__
-from ..evaluate.result import EvaluationResult, scores_dict
+from ..evaluate.result import EvaluationResult
 from ..explain.result import ExplainResult
 from ..model import RuntimeModel, check_table
 from ..model.train import table_for
@@ -152,7 +152,7 @@ def _body(bundle: RuntimeModel, evaluation: EvaluationResult, result: ExplainRes
 
 
 def _evaluation(evaluation: EvaluationResult) -> str:
-    metrics = scores_dict(evaluation.metrics)
+    metrics = evaluation.metrics.to_dict(orient="index")  # NaN stays NaN: a predictor with no job is never "best"
     names = list(metrics)
     rows, best = [], []
     for key, (label, meaning, higher) in _METRIC_TEXT.items():
