@@ -62,10 +62,13 @@ def pcp_jobs(run, submitted):
 
 
 def _user_cpu(run, jobs: pd.DataFrame) -> pd.Series:
-    """Mean user CPU (CPU-seconds per second) of the node over each job's run."""
+    """Mean user CPU (CPU-seconds per second) of the node over each job's run: the samples whose
+    second lies in [start, end), as a rate stamped t covers the interval before t (the job before
+    this one ends about a second before it starts)."""
     samples = pd.read_parquet(run["samples"], columns=["timestamp", "component", "cpu_user_s_per_s"])
-    t = samples["timestamp"]
-    return pd.Series([samples.loc[(t >= row.start_time) & (t < row.end_time), "cpu_user_s_per_s"].mean()
+    interval = pd.Timedelta(seconds=json.loads((run["samples"] / "_metrics.json").read_text())["bucket_s"])
+    covers = samples["timestamp"] - interval
+    return pd.Series([samples.loc[(covers >= row.start_time) & (covers < row.end_time), "cpu_user_s_per_s"].mean()
                       for row in jobs.itertuples()], index=jobs.index)
 
 
