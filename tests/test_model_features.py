@@ -7,7 +7,8 @@ import pytest
 import hpcpredict as hp
 from hpcpredict.features import build_features
 from hpcpredict.model import RuntimeModel
-from hpcpredict.queue import predict_queued, queued_features
+from hpcpredict.queue import as_of, predict_queued, queued_features
+from hpcpredict.schema import conform_jobs
 from hpcpredict.metadata import feature_specs
 
 
@@ -64,6 +65,34 @@ def test_the_service_serves_a_monitoring_model_with_offline_features(monitored):
     client = TestClient(create_app(monitored / "model", jobs=monitored / "jobs.parquet", samples=monitored / "samples"))
     answer = client.post("/predict", json={"jobs": [{"job_id": "new", "user": "u1", "time_limit_s": 3600, "req_nodes": 2}]})
     assert answer.status_code == 200 and answer.json()["predictions"][0]["predicted_runtime_s"] > 0
+
+
+def test_a_queued_job_asked_again_gets_the_same_features_offline_and_in_the_service(monitored):
+    from hpcpredict.serve import OnlinePredictor
+
+    model = RuntimeModel.load(monitored / "model")
+    jobs = pd.read_parquet(monitored / "jobs.parquet")
+    online = OnlinePredictor(model, jobs, monitored / "samples")
+    queue = hp.read_queue(monitored / "dump" / "queue.txt")
+    assert len(queue) >= 2 and queue["job_id"].isin(jobs["job_id"]).all()  # the jobs table holds the queue's jobs
+    numeric = [n for n in model.feature_names if model.feature_kinds_[n] != "categorical"]
+    # asked with the queue's times, "now", or with no time: each job was submitted when the
+    # scheduler says, so the answer is the same, and offline and service agree on it
+    for asked in (queue, queue.assign(submit_time=online.at), queue.assign(submit_time=pd.NaT)):
+        rows, _ = queued_features(model, asked, jobs, monitored / "samples", online.at)
+        np.testing.assert_array_equal(rows["submit_time"], queue["submit_time"])
+        served = online.matrix([{k: (None if pd.api.types.is_scalar(v) and pd.isna(v) else v) for k, v in job.items()} for job in asked.to_dict(orient="records")])
+        np.testing.assert_allclose(served.matrix[:, [model.feature_names.index(n) for n in numeric]], rows[numeric].to_numpy(float), rtol=1e-6)
+        offline = predict_queued(model, asked, jobs, monitored / "samples", at=online.at, reasons=0)
+        np.testing.assert_allclose([p["predicted_runtime_s"] for p in online.predict(asked, reasons=0)], offline["predicted_runtime_s"], rtol=1e-5)
+    # at its submit time a queued job sees the jobs waiting then (the queue's earlier jobs among
+    # them), never itself: a brute-force count over what the scheduler knew at the snapshot
+    known = as_of(conform_jobs(jobs), online.at)
+    leave = known["start_time"].fillna(known["end_time"])
+    for job_id, t, count in zip(rows["job_id"], rows["submit_time"], rows["queue_queued_jobs_at_submit"]):
+        waiting = (known["job_id"] != job_id) & (known["submit_time"] < t) & ~(leave < t).fillna(False)
+        assert count == waiting.sum() >= (queue["submit_time"] < t).sum()
+    assert rows["queue_queued_jobs_at_submit"].nunique() > 1  # not one snapshot for every job
 
 
 def test_without_samples_a_monitoring_model_is_refused_in_one_line(monitored):

@@ -16,7 +16,7 @@ from .formats import read_queue
 from .reasons import top_reasons
 from .state import as_of, latest_time
 
-__all__ = ["as_moment", "check_inputs", "predict_queued", "queued_features"]
+__all__ = ["as_moment", "check_inputs", "known_submit_times", "predict_queued", "queued_features"]
 
 
 def queued_features(bundle: RuntimeModel, pending: pd.DataFrame, jobs: pd.DataFrame | None = None, samples=None, at=None) -> tuple[pd.DataFrame, pd.Timestamp]:
@@ -32,16 +32,38 @@ def queued_features(bundle: RuntimeModel, pending: pd.DataFrame, jobs: pd.DataFr
     if at is None:
         at = latest_time(pd.concat([history, pending])) if len(history) or pending["submit_time"].notna().any() else pd.Timestamp.now(tz="UTC")
     at = as_moment(at)
-    pending = pending.assign(submit_time=pending["submit_time"].fillna(at))
+    known = as_of(history, at)
+    pending = pending.assign(submit_time=known_submit_times(pending, known).fillna(at))
     if (pending["submit_time"] > at).any():
         late = pending.loc[pending["submit_time"] > at, "job_id"].head(3).tolist()
         raise HpcPredictError(f"pending jobs {late} were submitted after --at {at}; they were not in the queue then")
     pending = pending.assign(state="PENDING", start_time=pd.NaT, end_time=pd.NaT, runtime_s=np.nan)
-    known = as_of(history, at)
     known = known.loc[~known["job_id"].isin(set(pending["job_id"]))]
     combined = pd.concat([known, pending], ignore_index=True)
     table = build_features(combined, samples, horizon=bundle.horizon, names=bundle.feature_names)
     return table.iloc[len(known):].reset_index(drop=True), at
+
+
+def known_submit_times(pending: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
+    """Each pending job's submit time: the scheduler's record where the known jobs hold the job.
+
+    A job already waiting in the queue was submitted when the jobs table says, whatever time a
+    queue file or a request gives it (asked again "now", or with no time at all): its features at
+    submit are the state then, with the other jobs queued before it. Jobs the table does not
+    know keep their own time (NaT where they have none).
+
+    Examples
+    --------
+    >>> t = pd.Timestamp("2024-05-01T12:00", tz="UTC")
+    >>> known = pd.DataFrame({"job_id": ["7"], "submit_time": [t]})
+    >>> pending = pd.DataFrame({"job_id": ["7", "8"], "submit_time": [t + pd.Timedelta(hours=1), pd.NaT]})
+    >>> known_submit_times(pending, known).tolist()
+    [Timestamp('2024-05-01 12:00:00+0000', tz='UTC'), NaT]
+    """
+    recorded = known.dropna(subset=["submit_time"]).drop_duplicates("job_id", keep="last").set_index("job_id")["submit_time"]
+    if recorded.empty:  # nothing known (a map onto no times would turn them into numbers)
+        return pending["submit_time"]
+    return pending["job_id"].map(recorded).fillna(pending["submit_time"])
 
 
 def _table_rows(model: RuntimeModel, pending: pd.DataFrame) -> pd.DataFrame:

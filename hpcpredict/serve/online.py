@@ -4,8 +4,12 @@ The service cannot rebuild every feature from the whole jobs table per request (
 offline pipeline does). :class:`OnlinePredictor` prepares, at load, what a job submitted *now*
 would see: each user's and application's history (by running the offline history code on probe
 jobs, so the values are the same) and the system-wide features (queue and system state, one row
-for everyone). A request then only adds its own request and calendar features and runs
-``Booster.inplace_predict`` with one thread, which keeps one-job latency near a millisecond.
+for everyone). A job already waiting in the queue at the snapshot and asked again was submitted
+when the jobs table says: its history, queue and system features are those at that submit time,
+prepared at load by the same offline code (:func:`~hpcpredict.queue.queued_features`), so the
+service and ``predict --queue`` agree on it too. A request then only adds its own request and
+calendar features and runs ``Booster.inplace_predict`` with one thread, which keeps one-job latency
+near a millisecond.
 """
 
 from __future__ import annotations
@@ -55,8 +59,15 @@ class OnlinePredictor:
             at = latest_time(jobs) if jobs is not None and len(jobs) else pd.Timestamp.now(tz="UTC")
         self.at = pd.Timestamp(at)
         self.known = as_of(jobs, self.at) if jobs is not None else conform_jobs(pd.DataFrame({"job_id": pd.Series(dtype=str)}))
-        self._history = self._prepare_history()
-        self._system = self._prepare_system(samples)
+        # jobs waiting at the snapshot (not started, not ended: as_of also calls a job cancelled
+        # while pending PENDING); asked again, each is described at its own submit time
+        pending = (self.known["start_time"].isna() & self.known["end_time"].isna() & ~self.known["job_id"].duplicated(keep="last")).to_numpy(bool)
+        positions = np.flatnonzero(pending)
+        waiting = self.known.iloc[positions]
+        self._waiting = {job_id: i for i, job_id in enumerate(waiting["job_id"].astype(str))}
+        self._waiting_submit = np.array([_ns(t, self.at) for t in waiting["submit_time"]], dtype="int64")
+        self._history = self._prepare_history(positions)
+        self._system, self._waiting_system = self._prepare_system(samples, waiting)
 
     @property
     def families(self) -> dict[str, str]:
@@ -69,7 +80,9 @@ class OnlinePredictor:
         probe["submit_time"] = self.at + pd.Timedelta(microseconds=1)  # after everything known
         return conform_jobs(probe)
 
-    def _prepare_history(self) -> dict[str, tuple[dict, np.recarray]]:
+    def _prepare_history(self, waiting: np.ndarray) -> dict[str, tuple[dict, np.recarray, np.recarray]]:
+        """Per key: the probes' index and history table (a job submitted now), and the history of
+        each waiting job at its own submit time (its row, at position ``waiting`` of the known table)."""
         history = {}
         for key in ("user", "app"):
             cols = [n for n in self.names if n.startswith(f"{key}_") and self.families[n] == "history"]
@@ -79,21 +92,25 @@ class OnlinePredictor:
                 continue
             probe = self._probe(key)
             combined = pd.concat([self.known, probe], ignore_index=True)
-            feats = history_features(combined).iloc[len(self.known):]
-            table = np.rec.fromarrays([feats[c].to_numpy(float) for c in cols], names=cols)
-            history[key] = ({v: i for i, v in enumerate(probe[key])}, table)
+            feats = history_features(combined)
+            probes = feats.iloc[len(self.known):]
+            own = feats.iloc[waiting]
+            table, at_submit = (np.rec.fromarrays([f[c].to_numpy(float) for c in cols], names=cols) for f in (probes, own))
+            history[key] = ({v: i for i, v in enumerate(probe[key])}, table, at_submit)
         return history
 
-    def _prepare_system(self, samples) -> dict[str, float]:
-        """Features shared by every job submitted now (queue, system state), from the offline code."""
+    def _prepare_system(self, samples, waiting: pd.DataFrame) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        """Features shared by every job submitted now (queue, system state), and those of each
+        waiting job at its own submit time, from the offline code."""
         shared = [n for n in self.names if self.families[n] not in _PER_JOB_FAMILIES]
         if not shared:
-            return {}
+            return {}, {}
         from ..queue.predict import queued_features
 
         probe = pd.DataFrame({"job_id": ["__probe"], "submit_time": [self.at]})
-        rows, _ = queued_features(self.model, probe, self.known, samples, self.at)
-        return {name: float(pd.to_numeric(rows.iloc[0][name], errors="coerce")) for name in shared}
+        rows, _ = queued_features(self.model, pd.concat([conform_jobs(probe), waiting], ignore_index=True), self.known, samples, self.at)
+        values = {name: pd.to_numeric(rows[name], errors="coerce").to_numpy(float) for name in shared}
+        return {name: float(v[0]) for name, v in values.items()}, {name: v[1:] for name, v in values.items()}
 
     def matrix(self, jobs: list[dict]) -> EncodedRows:
         """The model's input for pending jobs given as dicts of canonical fields.
@@ -101,13 +118,17 @@ class OnlinePredictor:
         The columns come from the same array functions as the offline features, without a
         DataFrame, and go through the model's one encoding (:meth:`RuntimeModel.encode`): the
         per-request cost stays in microseconds. A job without ``submit_time`` is taken as
-        submitted at the snapshot.
+        submitted at the snapshot; a job waiting in the queue at the snapshot was submitted when
+        the jobs table says, and its history, queue and system features are those of then.
         """
         n = len(jobs)
         get = lambda key: np.array([_float(j.get(key)) for j in jobs], dtype=float)  # noqa: E731
+        waiting = np.array([self._waiting.get(str(j["job_id"]), -1) for j in jobs], dtype=int)
+        again = waiting >= 0
         submit = np.array([_ns(j.get("submit_time"), self.at) for j in jobs], dtype="int64")
+        submit[again] = self._waiting_submit[waiting[again]]
         columns = {**request_arrays(get("req_nodes"), get("req_cpus"), get("req_mem_bytes"), get("time_limit_s")), **calendar_arrays(submit)}
-        for key, (index, table) in self._history.items():
+        for key, (index, table, at_submit) in self._history.items():
             rows = np.array([index.get(str(j[key]), -1) if j.get(key) is not None else -2 for j in jobs])
             known = rows >= 0  # without any history the table is empty: nothing to look up
             for c, name in enumerate(table.dtype.names):
@@ -115,6 +136,7 @@ class OnlinePredictor:
                 values[known] = table[name][rows[known]]
                 if name.endswith("_count_prior"):
                     values = np.where(rows == -1, 0.0, values)  # a user with no finished job yet
+                values[again] = at_submit[name][waiting[again]]
                 columns[name] = values
         limit = get("time_limit_s")
         for name in self.names:
@@ -124,7 +146,12 @@ class OnlinePredictor:
         kinds = self.model.feature_kinds_
         for name in self.names:
             if name not in columns:
-                columns[name] = [j.get(name) for j in jobs] if kinds[name] == "categorical" else np.full(n, self._system.get(name, np.nan))
+                if kinds[name] == "categorical":
+                    columns[name] = [j.get(name) for j in jobs]
+                else:
+                    columns[name] = np.full(n, self._system.get(name, np.nan))
+                    if name in self._waiting_system:
+                        columns[name][again] = self._waiting_system[name][waiting[again]]
         return self.model.encode(columns)
 
     def predict(self, jobs: list[dict] | pd.DataFrame, *, reasons: int = 3) -> list[dict]:
