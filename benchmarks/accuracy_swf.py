@@ -37,7 +37,7 @@ def run(name: str, source: Path, work: Path, objectives: list[str]) -> dict:
     for obj in objectives:
         t0 = time.perf_counter()
         bundle = hp.train(feats, work / f"{name}.{obj}.model", objective=obj)
-        result = hp.api.evaluate(bundle, feats)
+        result = hp.api.evaluate(bundle, feats).to_dict()
         result["train_and_evaluate_s"] = time.perf_counter() - t0
         result["trees"] = bundle.manifest_.n_trees
         out["objectives"][obj] = result

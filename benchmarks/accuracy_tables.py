@@ -71,7 +71,7 @@ def config_median(table: pd.DataFrame, bundle) -> dict:
 
 def report(name: str, bundle, table, splits) -> None:
     for split in splits:
-        ev = hp.api.evaluate(bundle, table, split=split, by="app" if split != "kfold" else None)
+        ev = hp.api.evaluate(bundle, table, split=split, by="app" if split != "kfold" else None).to_dict()
         m = ev["metrics"]
         cols = list(m)
         print(f"\n**{name}**, split `{split}` — {ev['rows']:,} test jobs ({len(ev['folds'])} folds; {ev['split_note']})\n")

@@ -73,7 +73,7 @@ def _stage(name: str, work: Path, dask: str | None, queue, device: str = "cpu") 
     elif name == "train":
         bundle = hp.train(work / "features-local.parquet", work / f"model-{tag}", dask=dask, device=device)
         seconds = time.perf_counter() - t0  # the evaluation below checks the model; it is not timed
-        mae = hp.api.evaluate(bundle, work / "features-local.parquet")["metrics"]["model"]["mae"]
+        mae = hp.api.evaluate(bundle, work / "features-local.parquet").metrics.loc["model", "mae"]
         note = f"{bundle.manifest_.n_trees} trees, test MAE {mae:,.0f} s"
     elif name == "shap":
         from hpcpredict.explain import shap_values

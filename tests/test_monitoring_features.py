@@ -86,8 +86,12 @@ def test_job_window_features_match_brute_force(data, tmp_path):
         if pd.isna(job["start_time"]) or pd.isna(job["end_time"]) or not job["nodelist"]:
             assert np.isnan(from_frame.loc[i, "job_fs_read_bytes_per_s_mean"])
             continue
-        lo, hi = math.ceil(_secs(job["start_time"]) / 60), math.floor(_secs(job["end_time"]) / 60)
+        # a sample covers the minute ending at its stamp: only those whose minute lies inside the run
+        stamp = samples["timestamp"].map(_secs).to_numpy()
+        run = (stamp - 60 >= _secs(job["start_time"])) & (stamp <= _secs(job["end_time"]))
+        lo, hi = math.ceil(_secs(job["start_time"]) / 60) + 1, math.floor(_secs(job["end_time"]) / 60)
         inside = (bucket >= lo) & (bucket < hi) & samples["component"].isin(job["nodelist"]).to_numpy()
+        assert not (inside & ~run).any(), f"job {i}: a sample outside its run"
         for role, v in values.items():
             x = v[inside & ~np.isnan(v)]
             name = f"job_{QUANTITY[role]}"
@@ -256,3 +260,24 @@ def test_a_job_still_waiting_counts_as_queued_until_it_starts():
     feats = queue_features(jobs, horizon="submit")
     assert feats.loc[1, "queue_queued_jobs_at_submit"] == 1
     assert feats.loc[1, "queue_queued_node_hours_at_submit"] == 4.0
+
+
+def test_job_window_leaves_out_the_sample_of_the_second_before_the_start():
+    """A rate stamped at the start second is the second before it (another job's): not the job's.
+
+    Found on the live PCP run (1 s samples): a CPU job that started in the second a disk job
+    ended showed the disk job's 105 MB/s in its first bucket.
+    """
+    t0 = pd.Timestamp("2026-12-07 12:00:00", tz="UTC")
+    stamps = pd.date_range(t0 - pd.Timedelta(seconds=3), periods=12, freq="1s")
+    secs = ((stamps - t0) / pd.Timedelta(seconds=1)).to_numpy()
+    # the previous job wrote 100 up to the start (stamps <= t0), this one 7 during its run
+    write = np.where(secs <= 0, 100.0, np.where(secs <= 5, 7.0, 0.0))
+    samples = pd.DataFrame({"timestamp": stamps, "component": "n1", "fs_write_bytes": write})
+    jobs = pd.DataFrame({"start_time": [t0], "end_time": [t0 + pd.Timedelta(seconds=5)], "nodelist": [["n1"]]})
+    from hpcpredict.features._samples import open_samples
+
+    source = open_samples(samples, bucket_s=1)
+    got = job_window_features(jobs, source, stats=("mean", "max"))
+    assert got.loc[0, "job_fs_write_bytes_per_s_mean"] == 7.0
+    assert got.loc[0, "job_fs_write_bytes_per_s_max"] == 7.0

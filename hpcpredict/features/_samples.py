@@ -4,6 +4,11 @@ Time is cut into buckets of :data:`BUCKET_S` seconds (the usual sampling interva
 belongs to bucket ``floor(t / BUCKET_S)``. Windows are whole buckets, so what a feature may see
 is decided by bucket edges: a window ending at moment ``h`` uses buckets that end at or before
 ``h``, i.e. samples stamped strictly before ``h``.
+
+A sample describes the interval that ends at its stamp (a rate is the counter's change since the
+previous sample), so a job's own window (:func:`run_buckets`) takes only samples whose interval
+lies inside its run: the sample stamped at the start second covers the second before it, which
+belongs to whatever ran then, and one stamped after the end is the next job's.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from ..errors import InputFileError
 from ..ingest.metrics import ROLES, describe_metric
 from ..metadata import table_metadata
 
-__all__ = ["BUCKET_S", "QUANTITY", "SampleSource", "files_between", "open_samples", "source_over", "to_seconds", "window_bounds"]
+__all__ = ["BUCKET_S", "QUANTITY", "SampleSource", "files_between", "open_samples", "run_buckets", "source_over", "to_seconds", "window_bounds"]
 
 #: Width of a time bucket, in seconds.
 BUCKET_S = 60
@@ -57,6 +62,24 @@ def window_bounds(h: np.ndarray, width: float, *, k0: int, n: int, bucket_s: int
     lo = np.clip(np.nan_to_num(np.ceil((h - width) / bucket_s) - k0), 0, n).astype(np.int64)
     hi = np.clip(np.nan_to_num(np.floor(h / bucket_s) - k0), 0, n).astype(np.int64)
     return lo, hi
+
+
+def run_buckets(start_s: np.ndarray, end_s: np.ndarray, bucket_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket range ``[lo, hi)`` whose samples cover only the run ``[start, end]``.
+
+    A sample stamped ``t`` covers the bucket-wide interval ending at ``t``. Its interval lies in
+    the run when ``start + bucket_s <= t <= end``; whatever the samples' phase, that holds for
+    every sample of the buckets from the one after the start's first whole bucket up to the last
+    bucket that ends by the end. NaN times give NaN bounds.
+
+    Examples
+    --------
+    >>> lo, hi = run_buckets(np.array([120.0]), np.array([450.0]), 60)
+    >>> lo.tolist(), hi.tolist()  # samples stamped in [180, 420) s: each covers 60 s inside the run
+    ([3.0], [7.0])
+    """
+    with np.errstate(invalid="ignore"):
+        return np.ceil(start_s / bucket_s) + 1, np.floor(end_s / bucket_s)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Job-window features: the counters of a job's own hosts during its own run (post-mortem only).
 
-A job's window is the whole buckets inside ``[start_time, end_time)`` on the hosts of its
-``nodelist``. Means come from prefix sums per host: time is walked in chunks of buckets, each
+A job's window is the whole buckets whose samples cover only its run ``[start_time, end_time]``
+(:func:`~hpcpredict.features._samples.run_buckets`: a sample covers the interval ending at its
+stamp) on the hosts of its ``nodelist``. Means come from prefix sums per host: time is walked in chunks of buckets, each
 chunk's samples scattered into a host x bucket grid (``numpy.bincount``, no sort), summed along
 time and read at the window edges of every job-host pair — the cost grows with samples plus
 job-host pairs, never with jobs x window length, and memory stays at one chunk. Maximum and 95th
@@ -27,7 +28,7 @@ import pandas as pd
 from ..errors import ParameterError
 from ..ingest.metrics import ROLES
 from ..progress import progress
-from ._samples import QUANTITY, SampleSource, files_between, open_samples, source_over, to_seconds
+from ._samples import QUANTITY, SampleSource, files_between, open_samples, run_buckets, source_over, to_seconds
 from .registry import register
 
 __all__ = ["JOBS_PER_BLOCK", "STATS", "job_pairs", "job_window_features"]
@@ -50,9 +51,8 @@ register("job_net_stall_flit_ratio", "job_net", "end", "network stalls per flit 
 
 def job_pairs(jobs: pd.DataFrame, bucket_s: int) -> pd.DataFrame:
     """One row per (job row position, host) with the job's bucket range ``[lo, hi)``."""
-    start, end = to_seconds(jobs["start_time"]), to_seconds(jobs["end_time"])
+    lo, hi = run_buckets(to_seconds(jobs["start_time"]), to_seconds(jobs["end_time"]), bucket_s)
     with np.errstate(invalid="ignore"):
-        lo, hi = np.ceil(start / bucket_s), np.floor(end / bucket_s)
         ok = ~np.isnan(lo) & ~np.isnan(hi) & (hi > lo)
     nodes = pd.Series(jobs["nodelist"].to_numpy(object), index=np.arange(len(jobs)))[ok]
     nodes = nodes[nodes.map(lambda v: isinstance(v, (list, tuple, np.ndarray)) and len(v) > 0)]
@@ -133,9 +133,10 @@ def job_window_features(
 def _block_parts(jobs: pd.DataFrame, source: SampleSource, size: int) -> list[tuple[pd.DataFrame, list[str] | None, pd.DataFrame | None]]:
     """Per block of jobs (by start time): its jobs (indexed by row position), day files and rows."""
     b = source.bucket_s
-    start, end = to_seconds(jobs["start_time"]), to_seconds(jobs["end_time"])
+    start = to_seconds(jobs["start_time"])
+    lo, hi = run_buckets(start, to_seconds(jobs["end_time"]), b)
+    lo, hi = lo * b, hi * b
     with np.errstate(invalid="ignore"):
-        lo, hi = np.ceil(start / b) * b, np.floor(end / b) * b
         ok = ~np.isnan(lo) & ~np.isnan(hi) & (hi > lo)
     light = jobs[["start_time", "end_time", "nodelist"]].reset_index(drop=True)  # index = row position
     order = np.argsort(start, kind="stable")  # NaN starts last: they form no pairs
