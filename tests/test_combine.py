@@ -104,3 +104,17 @@ def test_shap_values_of_a_runtime_over_limit_model_add_up_to_seconds(tmp_path):
     assert np.allclose(contribs.sum(axis=1)[below], pred[below], rtol=1e-3)
     one = explain_job(model, table.iloc[-1])
     assert one.prediction == pytest.approx(float(contribs[-1].sum()), rel=1e-3) and one.prediction > 10  # seconds, not a ratio
+
+
+def test_one_huge_limit_does_not_flatten_the_trees(tmp_path):
+    """Limit weights normalised to their mean let one 2-day limit outweigh every 2-minute job, so
+    no leaf of short jobs reached min_child_weight and every tree was a single leaf (the live Slurm
+    run: a `-t 2-00:00:00` job among 2- and 5-minute ones, all SHAP values 0). Normalised to the
+    median limit, min_child_weight counts jobs of the usual limit."""
+    feats = repeating_users_features(tmp_path, n=40, users=4, ratios=(0.1, 0.9), limits=[120.0, 300.0], noise=0.05, seed=5, first_limits=(172800.0,))
+    model = api.train(feats, tmp_path / "m", params={"combine": False})
+    trees = model.booster_.trees_to_dataframe()
+    assert trees.groupby("Tree").size().max() > 1  # the trees split
+    table = pd.read_parquet(feats)
+    short = table[table["time_limit_s"] == 120.0]
+    assert np.unique(np.round(model.predict(short), 3)).size > 1  # and tell the users apart

@@ -209,9 +209,10 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         self.xgb_params_ = self._params(obj)
         try:
             scale = self._ratio_scale(obj, frame)  # a runtime/limit target: MAE-optimal in seconds with weight = limit
-            # weights = limit / its mean: proportional (the fit stays MAE-optimal) and of mean 1, so
-            # min_child_weight still counts jobs (with raw limits as weights any leaf would pass it)
-            y_main, w_main = (yv, weight) if scale is None else (yv / scale, scale / scale.mean() * (1.0 if weight is None else weight))
+            # weights = limit / its median: proportional (the fit stays MAE-optimal), and
+            # min_child_weight counts jobs of the usual limit (with raw limits any leaf would pass
+            # it; over the mean, one 2-day limit among minutes let no leaf of short jobs pass it)
+            y_main, w_main = (yv, weight) if scale is None else (yv / scale, scale / np.median(scale) * (1.0 if weight is None else weight))
             self.booster_, self.best_iteration_ = self._boost(obj, frame, y_main, cens, w_main, fit_rows, valid_rows)
             self.interval_booster_ = None
             self.interval_transform_ = None
