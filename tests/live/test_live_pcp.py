@@ -104,8 +104,8 @@ def test_cpu_loop_jobs_have_the_highest_user_cpu(run, pcp_jobs):
     others = medians.drop("cpu-loop")
     # four busy loops per allocated CPU take most of a shared 2-core machine, all in user mode; the
     # other kinds leave the node to what else runs (seen under load 9: medians 1.80 vs 1.67-1.78
-    # with one loop per CPU)
-    assert medians["cpu-loop"] > others.max() and medians["cpu-loop"] > 1.5, medians
+    # with one loop per CPU; on a quiet machine 1.44 vs 0.03, the loops' start-up inside 5 s runs)
+    assert medians["cpu-loop"] > others.max() and medians["cpu-loop"] > 1.0, medians
 
 
 def test_start_horizon_sees_no_job_window_but_the_system_state(run, pcp_jobs):
