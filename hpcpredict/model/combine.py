@@ -223,7 +223,7 @@ def ratio_scale(limit: np.ndarray) -> tuple[np.ndarray | None, float | None]:
     limit for a job without one; ``(None, None)`` when under 90% of the jobs have a limit.
 
     Fitting r = runtime / limit under absolute error with sample weight proportional to the limit
-    (the estimator divides it by its mean) minimises exactly the absolute error in seconds of
+    (the estimator divides it by its median) minimises exactly the absolute error in seconds of
     r x limit, while the trees split in ratio space, where what is learnt from one limit carries
     over to the others.
 
