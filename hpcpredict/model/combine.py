@@ -105,8 +105,10 @@ def _heuristic(values: np.ndarray, limit: np.ndarray) -> np.ndarray:
 
 
 def _scores(pred: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
-    """MAE and average accuracy."""
-    return float(np.mean(np.abs(pred - actual))), float(np.mean(np.minimum(pred, actual) / np.maximum(pred, actual)))
+    """MAE and average accuracy (the evaluation's own metric)."""
+    from ..evaluate.metrics import average_accuracy  # here: the evaluate package imports the model package
+
+    return float(np.mean(np.abs(pred - actual))), average_accuracy(pred, actual)
 
 
 def _margin(mae: float, aa: float, best_mae: float, best_aa: float) -> float:
