@@ -181,8 +181,12 @@ def rules_markdown(r: dict) -> str:
     if comb is None:
         return text + "No combination (validation slice under 20 jobs)."
     v = comb["validation"]
-    weights = ", ".join(f"{w:.1f} ({c.replace('_', ' ')}{'' if c == 'all' else ': ' + format(v['jobs_by_class'][c], ',') + ' jobs'})" for c, w in comb["weights"].items())
-    chosen = "the trees alone" if comb["heuristic"] is None else f"w x trees + (1 - w) x {comb['heuristic']} ({comb['form']} mean), w by history class: {weights}"
+    def part(c: str, p: dict) -> str:
+        who = "all jobs" if c == "all" else f"{c.replace('_', ' ')}, {v['jobs_by_class'][c]:,} jobs"
+        what = "the trees alone" if p["heuristic"] is None else f"{p['weight']:.1f} x trees + {1 - p['weight']:.1f} x {p['heuristic']} ({p['form']} mean)"
+        return f"{what} ({who})"
+
+    chosen = "; ".join(part(c, p) for c, p in comb["parts"].items())
     return text + (f"Combination chosen on the {v['jobs']:,} validation jobs: {chosen} — there {_f(v['mae'])} / {_f(v['average_accuracy'])} "
                    f"vs trees {_f(v['trees_mae'])} / {_f(v['trees_average_accuracy'])} and best heuristic {_f(v['best_heuristic_mae'])} / {_f(v['best_heuristic_average_accuracy'])}.")
 

@@ -11,7 +11,7 @@ import pytest
 from hpcpredict import api
 from hpcpredict.errors import BundleMismatchError
 from hpcpredict.model import RuntimeModel
-from hpcpredict.model.combine import choose_combination, limit_rule
+from hpcpredict.model.combine import CLASS_COLUMNS, choose_combination, history_classes, limit_rule
 
 from _repeating_users import repeating_users_features
 
@@ -31,11 +31,28 @@ def test_the_combination_takes_an_exact_heuristic_and_keeps_exact_trees():
     limit = np.array([1000.0, 4000.0] * 20)
     actual = 0.3 * limit
     exact = choose_combination(np.full(40, 1200.0), actual, {"alea": 0.3 * limit, "limit": limit}, limit, cap=True)
-    assert (exact["heuristic"], exact["weights"]) == ("alea", {"all": 0.0})
+    assert exact["parts"] == {"all": {"heuristic": "alea", "form": "arithmetic", "weight": 0.0}}
     assert exact["validation"]["average_accuracy"] == pytest.approx(1.0)
     trees = choose_combination(actual.copy(), actual, {"alea": 0.9 * limit, "limit": limit}, limit, cap=True)
-    assert (trees["heuristic"], trees["weights"]) == (None, {"all": 1.0})
+    assert trees["parts"] == {"all": {"heuristic": None, "form": "arithmetic", "weight": 1.0}}
     assert choose_combination(actual[:10], actual[:10], {"limit": limit[:10]}, limit[:10], cap=True) is None
+
+
+def test_each_class_of_user_history_takes_the_heuristic_that_fits_it():
+    """Users repeating a job run exactly as their last job (one heuristic is exact there); the others
+    as the mean of their last five (another is). One heuristic for both classes (hpcpredict's
+    combination before) could be exact on one class only."""
+    rng = np.random.default_rng(0)
+    limit = rng.choice([1000.0, 4000.0], 200)
+    classes = np.tile([1, 2], 100)
+    actual = np.where(classes == 1, 0.4, 0.7) * limit
+    last = np.where(classes == 1, actual, rng.uniform(0.1, 1.0, 200) * limit)
+    mean5 = np.where(classes == 2, actual, rng.uniform(0.1, 1.0, 200) * limit)
+    rule = choose_combination(np.full(200, 1500.0), actual, {"last2": last, "last5": mean5, "limit": limit}, limit, cap=True, classes=classes)
+    assert rule["parts"]["consistent"]["heuristic"] == "last2" and rule["parts"]["consistent"]["weight"] == 0.0
+    assert rule["parts"]["varied"]["heuristic"] == "last5" and rule["parts"]["varied"]["weight"] == 0.0
+    assert rule["validation"]["average_accuracy"] == pytest.approx(1.0)
+    assert rule["validation"]["jobs_by_class"] == {"no_history": 0, "consistent": 100, "varied": 100}
 
 
 def test_where_jobs_ran_past_their_limit_predictions_are_not_capped(tmp_path):
@@ -69,12 +86,22 @@ def test_the_trees_fit_runtime_over_limit_and_answer_in_seconds(tmp_path):
 def test_the_one_predict_path_applies_the_stored_combination(tmp_path):
     model = api.train(_trace(tmp_path, past_limit=0.0), tmp_path / "m")
     table = pd.read_parquet(tmp_path / "features.parquet")
-    model.combination_ = {"heuristic": "time_limit_s", "form": "arithmetic", "weights": {"all": 0.0}}
+    one = lambda form, weight: {"parts": {"all": {"heuristic": "time_limit_s", "form": form, "weight": weight}}}  # noqa: E731
+    model.combination_ = one("arithmetic", 0.0)
     assert np.allclose(model.predict(table), table["time_limit_s"].to_numpy())
-    model.combination_ = {"heuristic": "time_limit_s", "form": "geometric", "weights": {"all": 1.0}}
+    model.combination_ = one("geometric", 1.0)
     trees = model.predict(table)
-    model.combination_ = {"heuristic": "time_limit_s", "form": "geometric", "weights": {"all": 0.5}}
+    model.combination_ = one("geometric", 0.5)
     assert np.allclose(model.predict(table), np.sqrt(trees * table["time_limit_s"].to_numpy()), rtol=1e-5)
+    # by class of user history: the limit for users repeating a job, the trees for the others
+    model.combination_ = {"parts": {"no_history": {"heuristic": None, "form": "arithmetic", "weight": 1.0},
+                                    "consistent": {"heuristic": "time_limit_s", "form": "arithmetic", "weight": 0.0},
+                                    "varied": {"heuristic": None, "form": "arithmetic", "weight": 1.0}}}
+    consistent = history_classes(*(table[c].to_numpy(np.float32).astype(float) for c in CLASS_COLUMNS)) == 1  # as the model reads them: float32
+    assert consistent.any() and (~consistent).any()
+    pred = model.predict(table)
+    assert np.allclose(pred[consistent], table["time_limit_s"].to_numpy()[consistent])
+    assert np.allclose(pred[~consistent], trees[~consistent])
 
 
 def test_the_combination_and_limit_rule_are_sealed_in_the_manifest(tmp_path):
@@ -87,7 +114,7 @@ def test_the_combination_and_limit_rule_are_sealed_in_the_manifest(tmp_path):
     copy = tmp_path / "edited"
     shutil.copytree(tmp_path / "m", copy)
     manifest = json.loads((copy / "manifest.json").read_text())
-    manifest["combination"] = {**manifest["combination"], "weights": {"all": 0.0}, "heuristic": "time_limit_s"}
+    manifest["combination"] = {**manifest["combination"], "parts": {"all": {"heuristic": "time_limit_s", "form": "arithmetic", "weight": 0.0}}}
     (copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(BundleMismatchError, match="checksum"):
         RuntimeModel.load(copy)

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["METRICS", "average_accuracy", "interval_coverage", "score", "target_unit"]
+__all__ = ["METRICS", "accuracy", "average_accuracy", "interval_coverage", "score", "target_unit"]
+
+
+def accuracy(pred: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Each prediction's accuracy min(p, a) / max(p, a): 1 is exact, symmetric in over- and underestimation.
+
+    Examples
+    --------
+    >>> accuracy(np.array([50.0, 100.0]), np.array([100.0, 100.0])).tolist()
+    [0.5, 1.0]
+    """
+    p, a = np.asarray(pred, float), np.asarray(actual, float)
+    return np.minimum(p, a) / np.maximum(p, a)
 
 
 def average_accuracy(pred: np.ndarray, actual: np.ndarray) -> float:
-    """Mean of min(p, a) / max(p, a): 1 is perfect, symmetric in over- and underestimation.
+    """Mean of :func:`accuracy`: 1 is perfect.
 
     Examples
     --------
     >>> average_accuracy(np.array([50.0, 100.0]), np.array([100.0, 100.0]))
     0.75
     """
-    p, a = np.asarray(pred, float), np.asarray(actual, float)
-    return float(np.mean(np.minimum(p, a) / np.maximum(p, a)))
+    return float(np.mean(accuracy(pred, actual)))
 
 
 def score(pred: np.ndarray, actual: np.ndarray) -> dict[str, float]:

@@ -12,21 +12,24 @@ queue and the service):
   mean(exp(-|log p - log a|)) rewards the mode of a user's runtimes, which the ALEA heuristic (the
   job's limit times the user's recent runtime/limit ratio) lands on. On the time-ordered validation
   slice — the training jobs nearest the future, which the trees were not fitted on — the model
-  picks ``w x model + (1 - w) x heuristic`` (arithmetic or geometric mean, w in 0, 0.1, ..., 1,
-  heuristic among the ALEA history features and the limit, w per class of user history) that
-  serves both metrics at once: it maximises (best heuristic MAE / MAE) x (AA / best heuristic AA)
-  in the worse of the slice's two halves. ``w = 1`` is the trees alone, ``w = 0`` a heuristic
-  alone; it is chosen afresh at every refit.
+  picks, for each class of user history, ``w x model + (1 - w) x heuristic`` (arithmetic or
+  geometric mean, w in 0, 0.1, ..., 1, heuristic among the ALEA history features and the limit)
+  that together serve both metrics at once: they maximise (best heuristic MAE / MAE) x (AA / best
+  heuristic AA) in the worse of the slice's two halves. ``w = 1`` is the trees alone, ``w = 0`` a
+  heuristic alone; it is chosen afresh at every refit.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BLEND_WEIGHTS", "CLASS_COLUMNS", "CLASS_NAMES", "apply_combination", "blend", "cap_at_limit", "choose_combination", "heuristic_columns", "history_classes", "learn_rules", "limit_rule", "ratio_scale"]
+__all__ = ["BLEND_WEIGHTS", "CLASS_COLUMNS", "CLASS_NAMES", "FORMS", "apply_combination", "blend", "cap_at_limit", "choose_combination", "combination_columns", "heuristic_columns", "history_classes", "learn_rules", "limit_rule", "ratio_scale"]
 
 #: Weights of the model tried by :func:`choose_combination`.
 BLEND_WEIGHTS = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11))
+
+#: How a blend averages the model and the heuristic: in seconds or in log space.
+FORMS = ("arithmetic", "geometric")
 
 #: A limit counts as enforced when this share of the training jobs with a limit ended within
 #: ``_GRACE`` x their limit (schedulers allow grace periods and accounting adds seconds).
@@ -104,18 +107,16 @@ def _heuristic(values: np.ndarray, limit: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, limit)
 
 
+def _accuracy(pred: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Each job's accuracy min(p, a) / max(p, a): the terms of the evaluation's average accuracy."""
+    from ..evaluate.metrics import accuracy  # here: the evaluate package imports the model package
+
+    return accuracy(pred, actual)
+
+
 def _scores(pred: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
     """MAE and average accuracy (the evaluation's own metric)."""
-    from ..evaluate.metrics import average_accuracy  # here: the evaluate package imports the model package
-
-    return float(np.mean(np.abs(pred - actual))), average_accuracy(pred, actual)
-
-
-def _margin(mae: float, aa: float, best_mae: float, best_aa: float) -> float:
-    """How much better than the best heuristic a predictor is on the two metrics together: the log
-    of (best heuristic MAE / MAE) x (AA / best heuristic AA), MAE with one second added so that an
-    exact heuristic is a finite bar."""
-    return float(np.log((best_mae + 1.0) / (mae + 1.0)) + np.log(aa / max(best_aa, 1e-12)))
+    return float(np.mean(np.abs(pred - actual))), float(np.mean(_accuracy(pred, actual)))
 
 
 def history_classes(ratio_max: np.ndarray | None, ratio_mean: np.ndarray | None) -> np.ndarray:
@@ -137,18 +138,21 @@ def history_classes(ratio_max: np.ndarray | None, ratio_mean: np.ndarray | None)
 def choose_combination(
     model: np.ndarray, actual: np.ndarray, heuristics: dict[str, np.ndarray], limit: np.ndarray, *, cap: bool, classes: np.ndarray | None = None
 ) -> dict | None:
-    """The blend of the model with one heuristic that beats the best heuristic on MAE and average
-    accuracy by the largest margin, measured on ``actual`` (the validation slice, in time order).
+    """For each class of user history, the blend of the model with one heuristic that, together,
+    beat the best heuristic on MAE and average accuracy by the largest margin, measured on
+    ``actual`` (the validation slice, in time order).
 
-    The margin of a blend is log((best heuristic MAE / MAE) x (AA / best heuristic AA)): relative
-    gains on the two metrics count alike, so a large lead in MAE is not traded for a small one in
-    accuracy (nor the reverse). It is taken on the earlier and the later half of the slice
-    separately and the smaller counts: a blend that wins in one burst of jobs and loses in the
-    other is not chosen for the future.
+    The margin of a combination is log((best heuristic MAE / MAE) x (AA / best heuristic AA)):
+    relative gains on the two metrics count alike, so a large lead in MAE is not traded for a small
+    one in accuracy (nor the reverse). It is taken on the earlier and the later half of the slice
+    separately and the smaller counts: a combination that wins in one burst of jobs and loses in
+    the other is not chosen for the future.
 
-    The model's weight may differ by class of user history (:func:`history_classes`): where the
-    user repeats a job the heuristic can be trusted more. Each class's weight is searched in turn
-    (two rounds), starting from the best single weight.
+    Each class of user history (:func:`history_classes`) gets its own heuristic, form and model
+    weight: where a user repeats a job, the last job's ratio may be the best guess; where the
+    user's jobs vary, a mean over five jobs or the trees. The search starts from every single
+    blend for all classes and improves one class at a time (two rounds); the MAE and accuracy
+    of each blend are summed per class and half once, so a step is a few array operations.
 
     Parameters
     ----------
@@ -163,21 +167,22 @@ def choose_combination(
     cap : bool
         Whether predictions are capped at the limit (:func:`limit_rule`).
     classes : ndarray of int, optional
-        Each job's history class; None: one weight for all.
+        Each job's history class; None: one blend for all.
 
     Returns
     -------
     dict or None
-        ``{"heuristic", "form", "weights", "validation"}``: ``weights`` maps a class name
-        (``"no_history"``, ``"consistent"``, ``"varied"``; ``"all"`` without classes) to the
-        model's weight; ``validation`` the scores behind the choice. None for fewer than 20 jobs.
+        ``{"parts", "validation"}``: ``parts`` maps a class name (``"no_history"``,
+        ``"consistent"``, ``"varied"``; ``"all"`` without classes) to ``{"heuristic", "form",
+        "weight"}`` (heuristic None: the trees alone); ``validation`` the scores behind the choice.
+        None for fewer than 20 jobs.
 
     Examples
     --------
     >>> a = np.array([100.0, 900.0] * 20)                        # users run to 90% of their limit
     >>> rule = choose_combination(np.full(40, 500.0), a, {"alea": 0.9 * np.array([111.0, 1000.0] * 20)}, np.array([111.0, 1000.0] * 20), cap=True)
-    >>> rule["heuristic"], rule["weights"]
-    ('alea', {'all': 0.0})
+    >>> rule["parts"]
+    {'all': {'heuristic': 'alea', 'form': 'arithmetic', 'weight': 0.0}}
     """
     actual = np.asarray(actual, float)
     if len(actual) < 20:
@@ -192,32 +197,54 @@ def choose_combination(
     # the best heuristic on each metric, on the whole slice and on each half, as the scheduler (and
     # the evaluation's baselines) apply them: capped at the limit
     scored = [[_scores(p[rows], actual[rows]) for rows in parts] for p in (cap_at_limit(np.where(np.isfinite(h), h, model), limit) for h in candidates.values())]
-    bars = [(min(s[i][0] for s in scored), max(s[i][1] for s in scored)) for i in range(len(parts))]
+    bars = np.array([(min(s[i][0] for s in scored), max(s[i][1] for s in scored)) for i in range(len(parts))])
     best_mae, best_aa = bars[0]
 
-    def margin(pred):
-        """The blend's margin (the smaller of the two halves'), and its MAE and AA on the whole slice."""
-        pred = bound(pred)
-        per_part = [_scores(pred[rows], actual[rows]) for rows in parts]
-        return min(_margin(*per_part[i], *bars[i]) for i in (1, 2)), *per_part[0]
+    # every blend (the trees alone first, so that a tie keeps them), its summed absolute error and
+    # accuracy per (class, part of the slice)
+    options = [(None, "arithmetic", 1.0)] + [(h, f, w) for h in candidates for f in FORMS for w in BLEND_WEIGHTS if w < 1.0]
+    cell = codes[:, None] * len(parts) + np.arange(len(parts))[None, :]  # (job, part) → class x part
+    inside = np.stack(parts, axis=1)
+    size = len(names) * len(parts)
+    err, acc = np.empty((len(options), len(names), len(parts))), np.empty((len(options), len(names), len(parts)))
+    for i, (h, form, w) in enumerate(options):
+        pred = bound(model if h is None else blend(model, candidates[h], w, form))
+        e, a = np.abs(pred - actual), _accuracy(pred, actual)
+        err[i] = np.bincount(cell[inside], np.repeat(e[:, None], len(parts), 1)[inside], size).reshape(len(names), len(parts))
+        acc[i] = np.bincount(cell[inside], np.repeat(a[:, None], len(parts), 1)[inside], size).reshape(len(names), len(parts))
+    counts = inside.sum(axis=0).astype(float)
 
-    model_margin, model_mae, model_aa = margin(model)
-    best = (model_margin, None, "arithmetic", np.ones(len(names)), model_mae, model_aa)
-    for name, h in candidates.items():
-        for form in ("arithmetic", "geometric"):
-            weights = max((np.full(len(names), w) for w in BLEND_WEIGHTS), key=lambda ws: margin(blend(model, h, ws[codes], form))[0])
-            for _ in range(2 if len(names) > 1 else 0):
-                for c in np.unique(codes):  # a class without validation jobs keeps the single weight
-                    weights[c] = max(BLEND_WEIGHTS, key=lambda w: margin(blend(model, h, np.where(np.arange(len(names)) == c, w, weights)[codes], form))[0])
-            m, mae, aa = margin(blend(model, h, weights[codes], form))
-            if m > best[0] + 1e-12:
-                best = (m, name, form, weights.copy(), mae, aa)
-    _, name, form, weights, mae, aa = best
-    validation = {"jobs": int(len(actual)), "mae": round(mae, 1), "average_accuracy": round(aa, 4), "trees_mae": round(model_mae, 1),
-                  "trees_average_accuracy": round(model_aa, 4), "best_heuristic_mae": round(best_mae, 1), "best_heuristic_average_accuracy": round(best_aa, 4)}
+    def margins(e: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """The margin (the smaller of the two halves') of summed errors/accuracies ``(..., parts)``."""
+        mae, aa = e / counts, a / counts
+        both = np.log((bars[:, 0] + 1.0) / (mae + 1.0)) + np.log(aa / np.maximum(bars[:, 1], 1e-12))
+        return np.minimum(both[..., 1], both[..., 2])
+
+    def total(choice: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.arange(len(names))
+        return err[choice, rows].sum(axis=0), acc[choice, rows].sum(axis=0)
+
+    present = [c for c in range(len(names)) if np.any(codes == c)]  # a class without validation jobs keeps the start
+    best_choice, best_margin = [0] * len(names), -np.inf
+    for start in range(len(options)):
+        choice = [start] * len(names)
+        for _ in range(2 if len(present) > 1 else 0):
+            for c in present:
+                e, a = total(choice)
+                rest_e, rest_a = e - err[choice[c], c], a - acc[choice[c], c]
+                choice[c] = int(np.argmax(margins(rest_e + err[:, c], rest_a + acc[:, c])))
+        m = float(margins(*total(choice)))
+        if m > best_margin + 1e-12:
+            best_choice, best_margin = choice, m
+    e, a = total(best_choice)
+    mae, aa = e[0] / counts[0], a[0] / counts[0]
+    trees_mae, trees_aa = err[0, :, 0].sum() / counts[0], acc[0, :, 0].sum() / counts[0]
+    validation = {"jobs": int(len(actual)), "mae": round(float(mae), 1), "average_accuracy": round(float(aa), 4), "trees_mae": round(float(trees_mae), 1),
+                  "trees_average_accuracy": round(float(trees_aa), 4), "best_heuristic_mae": round(float(best_mae), 1), "best_heuristic_average_accuracy": round(float(best_aa), 4)}
     if classes is not None:
         validation["jobs_by_class"] = {n: int(np.sum(codes == i)) for i, n in enumerate(names)}
-    return {"heuristic": name, "form": form, "weights": {n: float(w) for n, w in zip(names, weights)}, "validation": validation}
+    chosen = {n: dict(zip(("heuristic", "form", "weight"), options[i])) for n, i in zip(names, best_choice)}
+    return {"parts": {n: {**p, "weight": float(p["weight"])} for n, p in chosen.items()}, "validation": validation}
 
 
 def ratio_scale(limit: np.ndarray) -> tuple[np.ndarray | None, float | None]:
@@ -258,11 +285,40 @@ def learn_rules(frame, y: np.ndarray, valid_rows: np.ndarray, trees: np.ndarray,
     return rule, choose_combination(trees, y[valid_rows], columns, limit[valid_rows], cap=rule["enforced"], classes=classes)
 
 
-def apply_combination(model: np.ndarray, rule: dict | None, heuristic: np.ndarray | None, limit: np.ndarray | None, classes: np.ndarray | None = None) -> np.ndarray:
-    """The stored combination applied to the trees' predictions (``model`` unchanged without one)."""
-    if not rule or rule["heuristic"] is None or heuristic is None:
+def combination_columns(rule: dict | None) -> list[str]:
+    """The heuristic features a stored combination reads (none for the trees alone).
+
+    Examples
+    --------
+    >>> combination_columns({"parts": {"consistent": {"heuristic": "user_alea_last2_max_s", "form": "arithmetic", "weight": 0.0},
+    ...                                "varied": {"heuristic": None, "form": "arithmetic", "weight": 1.0}}})
+    ['user_alea_last2_max_s']
+    """
+    if not rule:
+        return []
+    return list(dict.fromkeys(p["heuristic"] for p in rule["parts"].values() if p["heuristic"] is not None))
+
+
+def apply_combination(model: np.ndarray, rule: dict | None, columns: dict[str, np.ndarray], limit: np.ndarray | None, classes: np.ndarray | None = None) -> np.ndarray:
+    """The stored combination applied to the trees' predictions ``model``: each job blended with its
+    history class's heuristic (``columns``: feature name → values); ``model`` unchanged without one.
+
+    Examples
+    --------
+    >>> rule = {"parts": {"all": {"heuristic": "time_limit_s", "form": "geometric", "weight": 0.5}}}
+    >>> apply_combination(np.array([100.0]), rule, {"time_limit_s": np.array([400.0])}, np.array([400.0])).round(6).tolist()
+    [200.0]
+    """
+    model = np.asarray(model, float)
+    if not combination_columns(rule):
         return model
     limit = np.full(len(model), np.nan) if limit is None else np.asarray(limit, float)
-    weights = rule["weights"]
-    w = np.full(len(model), weights["all"]) if "all" in weights else np.array([weights[n] for n in CLASS_NAMES])[np.asarray(classes, int)]
-    return blend(model, _heuristic(heuristic, limit), w, rule["form"])
+    parts = rule["parts"]
+    codes = np.zeros(len(model), int) if "all" in parts else np.asarray(classes, int)
+    names = ("all",) if "all" in parts else CLASS_NAMES
+    out = model.copy()
+    for code, name in enumerate(names):
+        part, rows = parts[name], codes == code
+        if part["heuristic"] is not None and rows.any():
+            out[rows] = blend(model[rows], _heuristic(columns[part["heuristic"]][rows], limit[rows]), part["weight"], part["form"])
+    return out

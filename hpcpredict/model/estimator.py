@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d
 
 from ..scale import check_device
-from .combine import CLASS_COLUMNS, apply_combination, cap_at_limit, history_classes, learn_rules, ratio_scale
+from .combine import CLASS_COLUMNS, apply_combination, cap_at_limit, combination_columns, history_classes, learn_rules, ratio_scale
 from .encoding import EncodedRows, encode_frame, encode_rows
 from .intervals import INTERVAL_QUANTILES, calibrate_intervals, interval_values
 from .objectives import DEFAULT_OBJECTIVE, get_objective
@@ -356,9 +356,10 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         rows = self.encode(X)
         pred = get_objective(self.objective).inverse(self._raw(self.booster_, rows, device)) * self.output_scale(rows)
         rule = getattr(self, "combination_", None)
-        if rule and rule["heuristic"] is not None:
-            classes = None if "all" in rule["weights"] else history_classes(*(self._column(rows, n) for n in CLASS_COLUMNS))
-            pred = apply_combination(pred, rule, self._column(rows, rule["heuristic"]), self._column(rows, self.limit_feature), classes)
+        used = combination_columns(rule)
+        if used:
+            classes = None if "all" in rule["parts"] else history_classes(*(self._column(rows, n) for n in CLASS_COLUMNS))
+            pred = apply_combination(pred, rule, {n: self._column(rows, n) for n in used}, self._column(rows, self.limit_feature), classes)
         return self._bounded(pred, rows)
 
     def output_scale(self, X) -> np.ndarray | float:
