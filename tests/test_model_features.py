@@ -7,7 +7,7 @@ import pytest
 import hpcpredict as hp
 from hpcpredict.features import build_features
 from hpcpredict.model import RuntimeModel
-from hpcpredict.queue import as_of, predict_queued, queued_features
+from hpcpredict.queue import as_of, latest_time, predict_queued, queued_features
 from hpcpredict.schema import conform_jobs
 from hpcpredict.metadata import feature_specs
 
@@ -174,8 +174,10 @@ def test_the_users_own_features_are_per_user_and_agree_offline_and_in_the_servic
     model = RuntimeModel.load(monitored / "model")
     assert set(names) <= set(model.feature_names)  # a default submit model carries them
     jobs = pd.read_parquet(monitored / "jobs.parquet")
-    online = OnlinePredictor(model, jobs, monitored / "samples")
-    at = online.at
+    # a minute after the last event: the service counts a job that ended at the very moment of the
+    # snapshot as history for a job submitted now, predict --queue at that --at does not (a tie)
+    at = latest_time(conform_jobs(jobs)) + pd.Timedelta(minutes=1)
+    online = OnlinePredictor(model, jobs, monitored / "samples", at=at)
     known = as_of(conform_jobs(jobs), at)
     users = sorted(known["user"].dropna().unique())
     new = pd.DataFrame({"job_id": [f"new-{u}" for u in users] + ["new-stranger", "new-anonymous"], "user": users + ["stranger", None], "submit_time": at, "time_limit_s": 3600.0, "req_nodes": 1})

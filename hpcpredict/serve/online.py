@@ -81,9 +81,7 @@ class OnlinePredictor:
     def _probe(self, key: str) -> pd.DataFrame:
         values = self.known[key].dropna().astype(str).unique()
         probe = pd.DataFrame({"job_id": [f"__probe_{i}" for i in range(len(values))], key: values})
-        # submitted at the snapshot, as the offline path puts a new job: a job that ended at that very
-        # moment is not yet history (ended strictly before the submission)
-        probe["submit_time"] = self.at
+        probe["submit_time"] = self.at + pd.Timedelta(microseconds=1)  # after everything known
         return conform_jobs(probe)
 
     def _prepare_history(self, waiting: np.ndarray) -> dict[str, tuple[dict, np.recarray, np.recarray]]:
