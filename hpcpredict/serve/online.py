@@ -6,12 +6,12 @@ would see: each user's and application's history (by running the offline history
 jobs, so the values are the same), the system-wide features (queue and system state, one row
 for everyone) and each user's own jobs running and queued at the snapshot (per user, by the offline
 code on one probe job per user). The seconds since the user's previous submission is a lookup per
-request in the user's sorted submit times. A job already waiting in the queue at the snapshot and asked again was submitted
-when the jobs table says: its history, queue and system features are those at that submit time,
-prepared at load by the same offline code (:func:`~hpcpredict.queue.queued_features`), so the
-service and ``predict --queue`` agree on it too. A request then only adds its own request and
-calendar features and runs ``Booster.inplace_predict`` with one thread, which keeps one-job latency
-near a millisecond.
+request in the user's sorted submit times. A job already waiting in the queue at the snapshot and
+asked again was submitted when the jobs table says: its history, queue and system features are
+those at that submit time, prepared at load by the same offline code
+(:func:`~hpcpredict.queue.queued_features`), so the service and ``predict --queue`` agree on it
+too. A request then only adds its own request and calendar features and runs
+``Booster.inplace_predict`` with one thread, which keeps one-job latency near a millisecond.
 """
 
 from __future__ import annotations
