@@ -135,7 +135,9 @@ class OnlinePredictor:
         DataFrame, and go through the model's one encoding (:meth:`RuntimeModel.encode`): the
         per-request cost stays in microseconds. A job without ``submit_time`` is taken as
         submitted at the snapshot; a job waiting in the queue at the snapshot was submitted when
-        the jobs table says, and its history, queue and system features are those of then.
+        the jobs table says, and its history, queue and system features are those of then. The
+        user's own features (seconds since the previous submission, jobs running and queued) are
+        the user's, never one snapshot-wide value.
         """
         n = len(jobs)
         get = lambda key: np.array([_float(j.get(key)) for j in jobs], dtype=float)  # noqa: E731
