@@ -7,7 +7,7 @@ import pytest
 import hpcpredict as hp
 from hpcpredict.features import build_features
 from hpcpredict.model import RuntimeModel
-from hpcpredict.queue import as_of, predict_queued, queued_features
+from hpcpredict.queue import as_of, latest_time, predict_queued, queued_features
 from hpcpredict.schema import conform_jobs
 from hpcpredict.metadata import feature_specs
 
@@ -162,3 +162,49 @@ def test_only_the_metadata_accessor_touches_dataframe_attrs():
     package = Path(hp.__file__).parent
     hits = [f"{p.relative_to(package)}:{i}" for p in package.rglob("*.py") if p.name != "metadata.py" for i, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"\.attrs\b", line)]
     assert hits == []
+
+
+def test_the_users_own_features_are_per_user_and_agree_offline_and_in_the_service(monitored):
+    """New jobs at the snapshot (users with jobs in flight, a user with no history, no user) and
+    waiting jobs asked again, in one request: the service's values are the offline path's, per user."""
+    from hpcpredict.features.queue import USER_QUEUE_FEATURES
+    from hpcpredict.serve import OnlinePredictor
+
+    names = ["user_since_last_submit_s", *USER_QUEUE_FEATURES]
+    model = RuntimeModel.load(monitored / "model")
+    assert set(names) <= set(model.feature_names)  # a default submit model carries them
+    jobs = pd.read_parquet(monitored / "jobs.parquet")
+    # a minute after the last event: the service counts a job that ended at the very moment of the
+    # snapshot as history for a job submitted now, predict --queue at that --at does not (a tie)
+    at = latest_time(conform_jobs(jobs)) + pd.Timedelta(minutes=1)
+    online = OnlinePredictor(model, jobs, monitored / "samples", at=at)
+    known = as_of(conform_jobs(jobs), at)
+    users = sorted(known["user"].dropna().unique())
+    new = pd.DataFrame({"job_id": [f"new-{u}" for u in users] + ["new-stranger", "new-anonymous"], "user": users + ["stranger", None], "submit_time": at, "time_limit_s": 3600.0, "req_nodes": 1})
+    queue = hp.read_queue(monitored / "dump" / "queue.txt")
+    asked = pd.concat([new, queue], ignore_index=True)
+    rows, _ = queued_features(model, asked, jobs, monitored / "samples", at)
+    served = online.matrix([{k: (None if pd.api.types.is_scalar(v) and pd.isna(v) else v) for k, v in job.items()} for job in asked.to_dict(orient="records")])
+    numeric = [n for n in model.feature_names if model.feature_kinds_[n] != "categorical"]
+    service = pd.DataFrame(served.matrix[:, [model.feature_names.index(n) for n in numeric]].astype(float), columns=numeric)
+    np.testing.assert_allclose(service[numeric].to_numpy(), rows[numeric].to_numpy(float), rtol=1e-6)
+    np.testing.assert_array_equal(service[names].to_numpy(), rows[names].to_numpy(float))
+    # brute force over what the scheduler knew at the snapshot, per job at its own submit time
+    leave = known["start_time"].fillna(known["end_time"])
+    for job, t, got in zip(rows["job_id"], rows["submit_time"], service[names].to_numpy()):
+        user = asked.loc[asked["job_id"] == job, "user"].iloc[0]
+        if pd.isna(user):
+            assert np.isnan(got).all()
+            continue
+        mine = known[(known["user"] == user) & (known["job_id"] != job)]
+        earlier = mine.loc[mine["submit_time"] < t, "submit_time"]
+        running = ((mine["start_time"] < t) & ~(mine["end_time"] < t)).sum()
+        queued = ((mine["submit_time"] < t) & ~(leave.loc[mine.index] < t).fillna(False)).sum()
+        gap = (t - earlier.max()).total_seconds() if len(earlier) else np.nan
+        np.testing.assert_array_equal(got, [gap, running, queued], err_msg=f"job {job}")
+    # the values vary by user (a snapshot-wide value would be one number), with jobs in flight
+    fresh = service.iloc[: len(users)]
+    assert fresh[USER_QUEUE_FEATURES[0]].nunique() > 1 and (fresh[list(USER_QUEUE_FEATURES)] > 0).any().all()
+    assert service.loc[len(users), names].tolist()[1:] == [0.0, 0.0] and np.isnan(service.loc[len(users), names[0]])  # a stranger
+    offline = predict_queued(model, asked, jobs, monitored / "samples", at=at, reasons=0)
+    np.testing.assert_allclose([p["predicted_runtime_s"] for p in online.predict(asked, reasons=0)], offline["predicted_runtime_s"], rtol=1e-5)

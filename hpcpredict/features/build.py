@@ -20,7 +20,7 @@ from .history import history_features
 from .jobwindow import job_window_features
 from .neighbourhood import neighbourhood_features
 from .placement import placement_features
-from .queue import queue_features
+from .queue import queue_features, user_queue_features
 from .registry import REGISTRY, available, check_horizon
 from .request import request_features
 from .system import system_features
@@ -36,6 +36,7 @@ BUILDERS: list[tuple[str, Callable[..., pd.DataFrame]]] = [
     ("submit", lambda jobs, samples, topology: calendar_features(jobs)),
     ("submit", lambda jobs, samples, topology: history_features(jobs)),
     ("submit", lambda jobs, samples, topology: queue_features(jobs, horizon="submit")),
+    ("submit", lambda jobs, samples, topology: user_queue_features(jobs)),
     ("submit", lambda jobs, samples, topology: system_features(jobs, samples, horizon="submit")),
     ("start", lambda jobs, samples, topology: queue_features(jobs, horizon="start")),
     ("start", lambda jobs, samples, topology: system_features(jobs, samples, horizon="start")),

@@ -16,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._per_key import KeyedEvents, key_codes
 from .registry import register
 
-__all__ = ["HISTORY_K", "RATIO_WINDOWS", "alea_source", "history_features"]
+__all__ = ["HISTORY_K", "RATIO_WINDOWS", "SINCE_LAST_SUBMIT", "alea_source", "history_features", "seconds_since_previous"]
 
 #: How many of the latest ended jobs the median and ratio features look at.
 HISTORY_K = 10
@@ -43,6 +44,10 @@ for _key, _who in _WHO.items():
     for _stat, _text in _STATS.items():
         register(f"{_key}_{_stat}", "history", "submit", _text.format(who=_who))
 register("user_last2_completed_mean_s", "history", "submit", "mean runtime of the user's last two COMPLETED jobs")
+
+#: Seconds since the user's previous submission (a submission, not an ended job: known at once).
+SINCE_LAST_SUBMIT = "user_since_last_submit_s"
+register(SINCE_LAST_SUBMIT, "history", "submit", "seconds since the user's previous submission")
 
 
 def alea_source(name: str) -> str | None:
@@ -73,6 +78,7 @@ def history_features(jobs: pd.DataFrame, *, k: int = HISTORY_K) -> pd.DataFrame:
         Columns ``user_*`` and ``app_*`` (see :data:`REGISTRY`), aligned with ``jobs.index``;
         NaN where the user or application has no finished job yet (count 0). The ALEA columns
         (``*_alea_last{2,5}_{max,mean}_s``) are the job's own limit times the recent ratio.
+        ``user_since_last_submit_s`` is NaN for a user's first submission.
 
     Examples
     --------
@@ -80,15 +86,54 @@ def history_features(jobs: pd.DataFrame, *, k: int = HISTORY_K) -> pd.DataFrame:
     >>> jobs = pd.DataFrame({"user": ["a", "a"], "app": ["x", "x"], "state": "COMPLETED",
     ...     "submit_time": [t0, t0 + pd.Timedelta(hours=2)], "end_time": [t0 + pd.Timedelta(hours=1), t0 + pd.Timedelta(hours=3)],
     ...     "runtime_s": [1800.0, 600.0], "time_limit_s": [3600.0, 7200.0]})
-    >>> history_features(jobs).loc[1, ["user_ratio_last2_max", "user_alea_last2_max_s"]].tolist()
-    [0.5, 3600.0]
+    >>> history_features(jobs).loc[1, ["user_ratio_last2_max", "user_alea_last2_max_s", "user_since_last_submit_s"]].tolist()
+    [0.5, 3600.0, 7200.0]
     """
     limit = pd.to_numeric(jobs["time_limit_s"], errors="coerce").where(lambda s: s > 0)
     parts = [_history_by(jobs, key, k, limit) for key in _WHO]
     completed = jobs["state"].astype("string").eq("COMPLETED").fillna(False).to_numpy(bool) if "state" in jobs.columns else np.zeros(len(jobs), bool)
     last2 = _matched(jobs, "user", jobs.loc[completed], lambda ended, groups: {"user_last2_completed_mean_s": groups["runtime_s"].rolling(2, min_periods=1).mean().droplevel(0)})
     parts.append(last2)
+    parts.append(pd.DataFrame({SINCE_LAST_SUBMIT: _since_last_submit(jobs)}, index=jobs.index))
     return pd.concat(parts, axis=1)
+
+
+def _since_last_submit(jobs: pd.DataFrame) -> np.ndarray:
+    """Seconds since the same user's latest submission strictly before this one (NaN for the first).
+
+    Jobs submitted at the same moment all see the submission before it, so a burst of copies reads
+    the same whatever order the accounting lists them in. Nanoseconds, like the service's lookup.
+    """
+    codes = key_codes(jobs["user"])
+    submit = _nanoseconds(jobs["submit_time"])
+    previous = KeyedEvents(codes, submit).latest_before(codes, submit)
+    return _gap_s(submit, previous)
+
+
+def seconds_since_previous(submits_ns: np.ndarray, submit_ns: int) -> float:
+    """Seconds from the latest of the sorted ``submits_ns`` strictly before ``submit_ns`` (NaN if none).
+
+    The service's per-request form of ``user_since_last_submit_s``: one user's submissions, sorted.
+
+    Examples
+    --------
+    >>> seconds_since_previous(np.array([0, 5_000_000_000, 9_000_000_000]), 9_000_000_000)
+    4.0
+    """
+    i = int(np.searchsorted(submits_ns, submit_ns, side="left"))
+    return float((np.int64(submit_ns) - submits_ns[i - 1]) / 1e9) if i else float("nan")
+
+
+def _gap_s(submit_ns: np.ndarray, previous_ns: np.ndarray) -> np.ndarray:
+    found = previous_ns != np.iinfo(np.int64).min
+    out = np.full(len(submit_ns), np.nan)
+    out[found] = (submit_ns[found] - previous_ns[found]) / 1e9
+    return out
+
+
+def _nanoseconds(times: pd.Series) -> np.ndarray:
+    """UTC times as int64 nanoseconds (NaT's own value where missing)."""
+    return pd.to_datetime(times, utc=True).to_numpy("datetime64[ns]").astype("int64")
 
 
 def _history_by(jobs: pd.DataFrame, key: str, k: int, limit: pd.Series) -> pd.DataFrame:

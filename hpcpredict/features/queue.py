@@ -5,6 +5,9 @@ An event sweep: each job enters the queue at ``submit_time``, leaves it at ``sta
 ``end_time``. The event times are sorted once with cumulative sums of their weights; the state at
 moment ``h`` is two ``searchsorted`` lookups, counting only events strictly before ``h``. The job
 itself is left out (at its start it is still "queued" until that very moment).
+
+The same sweep per user (:func:`user_queue_features`) counts the user's own jobs running and
+waiting just before each submission: one sort by (user, time), two lookups per job.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._per_key import KeyedEvents, key_codes
 from ._samples import to_seconds
 from .registry import register
 
-__all__ = ["queue_features"]
+__all__ = ["USER_QUEUE_FEATURES", "queue_features", "user_queue_features"]
 
 _QUANTITIES = {
     "running_jobs": "jobs running",
@@ -26,6 +30,11 @@ _QUANTITIES = {
 for _h in ("submit", "start"):
     for _q, _text in _QUANTITIES.items():
         register(f"queue_{_q}_at_{_h}", "queue", _h, f"{_text} just before {_h}")
+
+#: The user's own jobs in flight: queue features whose value depends on the job's user.
+USER_QUEUE_FEATURES = ("queue_user_running_jobs_at_submit", "queue_user_queued_jobs_at_submit")
+register(USER_QUEUE_FEATURES[0], "queue", "submit", "the user's own jobs running just before submit")
+register(USER_QUEUE_FEATURES[1], "queue", "submit", "the user's own jobs waiting in the queue just before submit")
 
 
 class _Counter:
@@ -94,3 +103,35 @@ def _intervals(jobs: pd.DataFrame) -> tuple[np.ndarray, ...]:
     leave = np.where(np.isnan(submit) | np.isnan(leave), np.nan, np.fmax(leave, submit))
     ran_end = np.where(np.isnan(start), np.nan, end)
     return submit, start, end, leave, ran_end
+
+
+def user_queue_features(jobs: pd.DataFrame) -> pd.DataFrame:
+    """The user's own jobs running and waiting just before each submission.
+
+    A user with many jobs in flight is often running a campaign of copies of one job. Same
+    semantics as :func:`queue_features` (events strictly before the moment, the job itself left
+    out), counted over the jobs of the same user only.
+
+    Returns
+    -------
+    DataFrame
+        :data:`USER_QUEUE_FEATURES`, aligned with ``jobs.index``; NaN where the job has no user or
+        no submit time, 0 for a user with nothing else in flight.
+
+    Examples
+    --------
+    >>> t = lambda s: pd.Timestamp(s, unit="s", tz="UTC")
+    >>> jobs = pd.DataFrame({"user": ["a", "a", "b", "a"], "submit_time": [t(0), t(10), t(20), t(30)],
+    ...     "start_time": [t(5), pd.NaT, t(25), pd.NaT], "end_time": [t(100), pd.NaT, t(90), pd.NaT]})
+    >>> user_queue_features(jobs).loc[3].tolist()  # job 0 running, job 1 waiting; b's job not a's
+    [1.0, 1.0]
+    """
+    submit, start, _, leave, ran_end = _intervals(jobs)
+    codes = key_codes(jobs["user"]) if "user" in jobs.columns else np.full(len(jobs), -1, dtype=np.int64)
+    out = pd.DataFrame(index=jobs.index)
+    with np.errstate(invalid="ignore"):
+        # a job is never queued before its own submission, and runs before it only in a bad record
+        own = {"running": (start < submit) & ~(ran_end < submit), "queued": np.zeros(len(jobs), bool)}
+    for name, (kind, (enter, exit_)) in zip(USER_QUEUE_FEATURES, {"running": (start, ran_end), "queued": (submit, leave)}.items()):
+        out[name] = KeyedEvents(codes, enter).count_before(codes, submit) - KeyedEvents(codes, exit_).count_before(codes, submit) - own[kind]
+    return out

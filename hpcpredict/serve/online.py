@@ -3,13 +3,15 @@
 The service cannot rebuild every feature from the whole jobs table per request (that is what the
 offline pipeline does). :class:`OnlinePredictor` prepares, at load, what a job submitted *now*
 would see: each user's and application's history (by running the offline history code on probe
-jobs, so the values are the same) and the system-wide features (queue and system state, one row
-for everyone). A job already waiting in the queue at the snapshot and asked again was submitted
-when the jobs table says: its history, queue and system features are those at that submit time,
-prepared at load by the same offline code (:func:`~hpcpredict.queue.queued_features`), so the
-service and ``predict --queue`` agree on it too. A request then only adds its own request and
-calendar features and runs ``Booster.inplace_predict`` with one thread, which keeps one-job latency
-near a millisecond.
+jobs, so the values are the same), the system-wide features (queue and system state, one row
+for everyone) and each user's own jobs running and queued at the snapshot (per user, by the offline
+code on one probe job per user). The seconds since the user's previous submission is a lookup per
+request in the user's sorted submit times. A job already waiting in the queue at the snapshot and
+asked again was submitted when the jobs table says: its history, queue and system features are
+those at that submit time, prepared at load by the same offline code
+(:func:`~hpcpredict.queue.queued_features`), so the service and ``predict --queue`` agree on it
+too. A request then only adds its own request and calendar features and runs
+``Booster.inplace_predict`` with one thread, which keeps one-job latency near a millisecond.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ..features.calendar import calendar_arrays
-from ..features.history import alea_source, history_features
+from ..features.history import SINCE_LAST_SUBMIT, alea_source, history_features, seconds_since_previous
+from ..features.queue import USER_QUEUE_FEATURES
 from ..features.request import request_arrays
 from ..model import EncodedRows, RuntimeModel
 from ..queue.reasons import reasons_from_contributions
@@ -67,7 +70,8 @@ class OnlinePredictor:
         self._waiting = {job_id: i for i, job_id in enumerate(waiting["job_id"].astype(str))}
         self._waiting_submit = np.array([_ns(t, self.at) for t in waiting["submit_time"]], dtype="int64")
         self._history = self._prepare_history(positions)
-        self._system, self._waiting_system = self._prepare_system(samples, waiting)
+        self._submits = self._prepare_submits() if SINCE_LAST_SUBMIT in self.names else {}
+        self._system, self._per_user, self._waiting_system = self._prepare_system(samples, waiting)
 
     @property
     def families(self) -> dict[str, str]:
@@ -85,7 +89,8 @@ class OnlinePredictor:
         each waiting job at its own submit time (its row, at position ``waiting`` of the known table)."""
         history = {}
         for key in ("user", "app"):
-            cols = [n for n in self.names if n.startswith(f"{key}_") and self.families[n] == "history"]
+            # the gap to the previous submission depends on the request's own submit time: not a probe's
+            cols = [n for n in self.names if n.startswith(f"{key}_") and self.families[n] == "history" and n != SINCE_LAST_SUBMIT]
             # an ALEA feature is the job's own limit times a ratio of the history: keep the ratio
             cols = list(dict.fromkeys(alea_source(n) or n for n in cols))
             if not cols:
@@ -99,18 +104,29 @@ class OnlinePredictor:
             history[key] = ({v: i for i, v in enumerate(probe[key])}, table, at_submit)
         return history
 
-    def _prepare_system(self, samples, waiting: pd.DataFrame) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-        """Features shared by every job submitted now (queue, system state), and those of each
-        waiting job at its own submit time, from the offline code."""
-        shared = [n for n in self.names if self.families[n] not in _PER_JOB_FAMILIES]
-        if not shared:
-            return {}, {}
+    def _prepare_submits(self) -> dict[str, np.ndarray]:
+        """Each known user's submit times, sorted int64 nanoseconds (as the offline feature reads them)."""
+        known = self.known.loc[self.known["submit_time"].notna() & self.known["user"].notna()]
+        ns = pd.to_datetime(known["submit_time"], utc=True).to_numpy("datetime64[ns]").astype("int64")
+        return {str(user): np.sort(ns[rows]) for user, rows in known.groupby(known["user"].astype(str), sort=False).indices.items()}
+
+    def _prepare_system(self, samples, waiting: pd.DataFrame) -> tuple[dict[str, float], dict[str, dict[str, float]], dict[str, np.ndarray]]:
+        """Features shared by every job submitted now (queue, system state), each user's own jobs in
+        flight for a job of theirs submitted now, and the values of each waiting job at its own
+        submit time: all from the offline code, on probe jobs submitted at the snapshot."""
+        built = [n for n in self.names if self.families[n] not in _PER_JOB_FAMILIES]
+        if not built:
+            return {}, {}, {}
         from ..queue.predict import queued_features
 
-        probe = pd.DataFrame({"job_id": ["__probe"], "submit_time": [self.at]})
+        per_user = [n for n in built if n in USER_QUEUE_FEATURES]
+        users = list(self.known["user"].dropna().astype(str).unique()) if per_user else []
+        probe = pd.DataFrame({"job_id": ["__probe", *(f"__probe_user_{i}" for i in range(len(users)))], "user": [None, *users], "submit_time": self.at})
         rows, _ = queued_features(self.model, pd.concat([conform_jobs(probe), waiting], ignore_index=True), self.known, samples, self.at)
-        values = {name: pd.to_numeric(rows[name], errors="coerce").to_numpy(float) for name in shared}
-        return {name: float(v[0]) for name, v in values.items()}, {name: v[1:] for name, v in values.items()}
+        values = {name: pd.to_numeric(rows[name], errors="coerce").to_numpy(float) for name in built}
+        waiting_values = {name: v[1 + len(users) :] for name, v in values.items()}
+        shared = {name: float(v[0]) for name, v in values.items() if name not in per_user}
+        return shared, {name: dict(zip(users, values[name][1 : 1 + len(users)].tolist())) for name in per_user}, waiting_values
 
     def matrix(self, jobs: list[dict]) -> EncodedRows:
         """The model's input for pending jobs given as dicts of canonical fields.
@@ -119,7 +135,9 @@ class OnlinePredictor:
         DataFrame, and go through the model's one encoding (:meth:`RuntimeModel.encode`): the
         per-request cost stays in microseconds. A job without ``submit_time`` is taken as
         submitted at the snapshot; a job waiting in the queue at the snapshot was submitted when
-        the jobs table says, and its history, queue and system features are those of then.
+        the jobs table says, and its history, queue and system features are those of then. The
+        user's own features (seconds since the previous submission, jobs running and queued) are
+        the user's, never one snapshot-wide value.
         """
         n = len(jobs)
         get = lambda key: np.array([_float(j.get(key)) for j in jobs], dtype=float)  # noqa: E731
@@ -138,6 +156,13 @@ class OnlinePredictor:
                     values = np.where(rows == -1, 0.0, values)  # a user with no finished job yet
                 values[again] = at_submit[name][waiting[again]]
                 columns[name] = values
+        if SINCE_LAST_SUBMIT in self.names:
+            empty = np.empty(0, dtype="int64")  # a user with no known submission: no previous one
+            columns[SINCE_LAST_SUBMIT] = np.array([seconds_since_previous(self._submits.get(str(j["user"]), empty), s) if j.get("user") is not None else np.nan for j, s in zip(jobs, submit)])
+        for name, by_user in self._per_user.items():
+            # a user the snapshot does not know has nothing in flight; a job without a user, no value
+            columns[name] = np.array([by_user.get(str(j["user"]), 0.0) if j.get("user") is not None else np.nan for j in jobs])
+            columns[name][again] = self._waiting_system[name][waiting[again]]
         limit = get("time_limit_s")
         for name in self.names:
             source = alea_source(name)
