@@ -33,6 +33,7 @@ CASES = [
     (["ingest", "ldms", "{missing}", "-o", "{out}/s"], "nothing.parquet"),
     (["ingest", "samples", "{missing}", "-o", "{out}/s"], "nothing.parquet"),
     (["features", "--jobs", "{missing}", "-o", "{out}/f.parquet"], "no such file"),
+    (["features", "--jobs", "{jobs}", "-o", "{out}/f.parquet", "--with", "user-actvity"], "'optional (--with)' parameter must be one of 'user-activity'. Got 'user-actvity'"),
     (["train", "{missing}", "-o", "{out}/m"], "no such file"),
     (["evaluate", "{model}", "{missing}"], "no such file"),
     (["evaluate", "{model}", "--replay"], "'jobs' parameter"),

@@ -55,6 +55,17 @@ def test_each_class_of_user_history_takes_the_heuristic_that_fits_it():
     assert rule["validation"]["jobs_by_class"] == {"no_history": 0, "consistent": 100, "varied": 100}
 
 
+def test_a_combination_worse_than_the_trees_on_both_metrics_is_not_chosen():
+    """The heuristic alone ties the best heuristic in both halves (margin 0), better than the
+    trees' later half (-0.29), but over the whole slice it is worse on MAE and accuracy: the trees stay."""
+    actual = np.full(40, 1000.0)
+    trees = np.r_[np.full(20, 1000.0), np.full(20, 1500.0)]  # exact, then 50% over
+    heuristic = np.r_[np.full(20, 2000.0), np.full(20, 1400.0)]  # 100% over, then 40% over
+    rule = choose_combination(trees, actual, {"alea": heuristic}, np.full(40, 3000.0), cap=True)
+    assert rule["parts"] == {"all": {"heuristic": None, "form": "arithmetic", "weight": 1.0}}
+    assert rule["validation"]["mae"] == rule["validation"]["trees_mae"] == 250.0
+
+
 def test_where_jobs_ran_past_their_limit_predictions_are_not_capped(tmp_path):
     model = api.train(_trace(tmp_path, past_limit=0.3), tmp_path / "m")
     rule = model.manifest_.limit_rule

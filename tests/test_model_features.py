@@ -31,12 +31,13 @@ def test_features_built_for_a_model_are_exactly_its_columns_whatever_the_jobs_ho
 
 @pytest.fixture(scope="module")
 def monitored(tmp_path_factory):
-    """The demo's monitoring queue model, small: a tiny simulated cluster, submit features with samples."""
+    """The demo's monitoring queue model, small: a tiny simulated cluster, submit features with
+    samples and the optional user-activity group (the service computes those per user)."""
     out = tmp_path_factory.mktemp("monitored")
     hp.api.simulate(out / "dump", preset="tiny", seed=0)
     hp.api.ingest("sacct", [out / "dump" / "sacct.txt"], out / "jobs.parquet")
     hp.ingest_samples("ldms", [out / "dump" / "ldms"], out / "samples")
-    hp.api.features(out / "jobs.parquet", out / "features.parquet", horizon="submit", samples=out / "samples")
+    hp.api.features(out / "jobs.parquet", out / "features.parquet", horizon="submit", samples=out / "samples", optional=["user-activity"])
     hp.train(out / "features.parquet", out / "model", n_estimators=60)
     return out
 
@@ -172,7 +173,7 @@ def test_the_users_own_features_are_per_user_and_agree_offline_and_in_the_servic
 
     names = ["user_since_last_submit_s", *USER_QUEUE_FEATURES]
     model = RuntimeModel.load(monitored / "model")
-    assert set(names) <= set(model.feature_names)  # a default submit model carries them
+    assert set(names) <= set(model.feature_names)  # a model trained with --with user-activity carries them
     jobs = pd.read_parquet(monitored / "jobs.parquet")
     # a minute after the last event: the service counts a job that ended at the very moment of the
     # snapshot as history for a job submitted now, predict --queue at that --at does not (a tie)

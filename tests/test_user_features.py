@@ -93,12 +93,13 @@ def test_small_tables_one_user_no_start_times_or_no_users():
     nobody = _table([("1", None, 0, 1, 2), ("2", None, 5, 6, 7)])
     assert user_queue_features(nobody).isna().all().all() and history_features(nobody)[GAP].isna().all()
     # features missing for every job are left out of a feature table (and so of a model)
-    assert not {GAP, RUNNING, QUEUED} & set(build_features(nobody, horizon="submit").columns)
+    assert not {GAP, RUNNING, QUEUED} & set(build_features(nobody, horizon="submit", optional=["user-activity"]).columns)
     assert user_queue_features(_table([])).empty
 
 
-def test_default_submit_features_carry_them_with_family_and_horizon():
-    specs = {f["name"]: f for f in feature_specs(build_features(HAND, horizon="submit"))}
+def test_they_are_built_only_when_asked_for_with_family_and_horizon():
+    assert not {GAP, RUNNING, QUEUED} & set(build_features(HAND, horizon="submit").columns)
+    specs = {f["name"]: f for f in feature_specs(build_features(HAND, horizon="submit", optional=["user-activity"]))}
     assert (specs[GAP]["family"], specs[RUNNING]["family"], specs[QUEUED]["family"]) == ("history", "queue", "queue")
     assert {specs[n]["horizon"] for n in (GAP, RUNNING, QUEUED)} == {"submit"}
 
@@ -119,7 +120,7 @@ def test_user_features_equal_a_brute_force_reference(seed):
     users[20:26] = "a"
     jobs = _table([(str(i), u, s, None if np.isnan(b) else b, None if np.isnan(e) else e) for i, (u, s, b, e) in enumerate(zip(users, submit, start, end))])
     jobs = jobs.sample(frac=1, random_state=seed)  # whatever the order of the accounting
-    got = build_features(jobs, horizon="submit").set_index(jobs.index)
+    got = build_features(jobs, horizon="submit", optional=["user-activity"]).set_index(jobs.index)
     for i, job in jobs.iterrows():
         if pd.isna(job["user"]):
             assert got.loc[i, [GAP, RUNNING, QUEUED]].isna().all()
@@ -133,3 +134,16 @@ def test_user_features_equal_a_brute_force_reference(seed):
         gap = (h - earlier.max()).total_seconds() if len(earlier) else np.nan
         np.testing.assert_array_equal(got.loc[i, [GAP, RUNNING, QUEUED]].to_numpy(float), [gap, running, queued], err_msg=f"job {job['job_id']}")
     assert got[RUNNING].max() > 1 and got[QUEUED].max() > 1
+
+
+def test_the_cli_builds_the_group_when_asked_for(tmp_path):
+    from typer.testing import CliRunner
+
+    from hpcpredict.cli import app
+
+    HAND.to_parquet(tmp_path / "jobs.parquet")
+    for extra, expected in (([], set()), (["--with", "user-activity"], {GAP, RUNNING, QUEUED})):
+        out = tmp_path / f"features{len(extra)}.parquet"
+        result = CliRunner().invoke(app, ["features", "--jobs", str(tmp_path / "jobs.parquet"), "-o", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        assert {GAP, RUNNING, QUEUED} & set(pd.read_parquet(out).columns) == expected

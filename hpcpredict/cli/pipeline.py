@@ -25,11 +25,12 @@ def features(
     samples: Path | None = typer.Option(None, "--samples", help="Node monitoring samples (Parquet folder)."),
     topology: Path | None = typer.Option(None, "--topology", help="Topology CSV: host,router,group,cabinet."),
     dask: str | None = Dask,
+    optional: list[str] = typer.Option([], "--with", help="Also build a group of features left out by default: user-activity (the user's submission gap and jobs running and queued at submit; see docs/models.md). Repeatable."),
 ) -> None:
     """Build per-job features that exist at the given horizon (job-window features on Dask with --dask)."""
     from ..features.build import features as build
 
-    summary = build(jobs, output, horizon=horizon, samples=samples, topology=topology, dask=dask)
+    summary = build(jobs, output, horizon=horizon, samples=samples, topology=topology, dask=dask, optional=optional)
     err_console.print(f"{summary['rows']:,} jobs x {len(summary['features'])} features ({horizon} horizon) → {output}", highlight=False)
 
 

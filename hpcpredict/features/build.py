@@ -21,7 +21,7 @@ from .jobwindow import job_window_features
 from .neighbourhood import neighbourhood_features
 from .placement import placement_features
 from .queue import queue_features, user_queue_features
-from .registry import REGISTRY, available, check_horizon
+from .registry import REGISTRY, available, check_horizon, check_optional
 from .request import request_features
 from .system import system_features
 
@@ -54,6 +54,7 @@ def build_features(
     horizon: str = "submit",
     dask=None,
     names: Sequence[str] | None = None,
+    optional: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Build every feature available at ``horizon`` for each job.
 
@@ -76,6 +77,10 @@ def build_features(
         The features a fitted model takes (``model.feature_names``): the table then holds exactly
         these, missing values where the jobs give none (a user with no finished job, a trace
         without time limits), whatever the jobs table holds. The model defines its features.
+    optional : list of str
+        Groups of features built only when asked for (:data:`~hpcpredict.features.OPTIONAL`):
+        ``"user-activity"`` adds the seconds since the user's previous submission and the user's
+        own jobs running and queued just before submit. Not needed with ``names``.
 
     Returns
     -------
@@ -94,7 +99,7 @@ def build_features(
     """
     check_horizon(horizon)
     jobs = conform_jobs(jobs)
-    allowed = {f.name for f in available(horizon)}
+    allowed = {f.name for f in available(horizon, "all" if names is not None else optional)}
     limit = _order(horizon)
     chosen = [builder for when, builder in BUILDERS if _order(when) <= limit]
     job_window = BUILDERS[-1][1]  # the only builder with a Dask path
@@ -123,17 +128,20 @@ def features(
     samples: str | os.PathLike[str] | None = None,
     topology: str | os.PathLike[str] | None = None,
     dask=None,
+    optional: Sequence[str] = (),
 ) -> dict:
     """Read a jobs table, build its features for ``horizon`` and write them to ``output``.
 
     ``dask`` (an address such as ``"local:2"`` / ``"tcp://host:8786"``, or a client) computes
-    the job-window features on a Dask cluster; see :func:`build_features`.
+    the job-window features on a Dask cluster; ``optional`` adds groups of features built only
+    when asked for; see :func:`build_features`.
     Returns a summary: rows, horizon and feature names.
     """
     check_output(output, folder=False, inputs=[jobs, samples, topology])
+    check_optional(optional)  # before the work
     jobs_df = _read_table(jobs)
     topo = read_topology(topology) if topology is not None else None
-    table = build_features(jobs_df, samples, topo, horizon=horizon, dask=dask)
+    table = build_features(jobs_df, samples, topo, horizon=horizon, dask=dask, optional=optional)
     write_parquet(table, output, metadata=table_metadata(table))
     return {"rows": len(table), "horizon": horizon, "features": [f["name"] for f in feature_specs(table)]}
 

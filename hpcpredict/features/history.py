@@ -47,7 +47,7 @@ register("user_last2_completed_mean_s", "history", "submit", "mean runtime of th
 
 #: Seconds since the user's previous submission (a submission, not an ended job: known at once).
 SINCE_LAST_SUBMIT = "user_since_last_submit_s"
-register(SINCE_LAST_SUBMIT, "history", "submit", "seconds since the user's previous submission")
+register(SINCE_LAST_SUBMIT, "history", "submit", "seconds since the user's previous submission", optional="user-activity")
 
 
 def alea_source(name: str) -> str | None:

@@ -33,8 +33,8 @@ for _h in ("submit", "start"):
 
 #: The user's own jobs in flight: queue features whose value depends on the job's user.
 USER_QUEUE_FEATURES = ("queue_user_running_jobs_at_submit", "queue_user_queued_jobs_at_submit")
-register(USER_QUEUE_FEATURES[0], "queue", "submit", "the user's own jobs running just before submit")
-register(USER_QUEUE_FEATURES[1], "queue", "submit", "the user's own jobs waiting in the queue just before submit")
+register(USER_QUEUE_FEATURES[0], "queue", "submit", "the user's own jobs running just before submit", optional="user-activity")
+register(USER_QUEUE_FEATURES[1], "queue", "submit", "the user's own jobs waiting in the queue just before submit", optional="user-activity")
 
 
 class _Counter:

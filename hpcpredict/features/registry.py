@@ -4,6 +4,11 @@ A feature built for horizon ``submit`` may only use what is known when the job i
 ``start`` adds what is known when it starts (wait, placement); ``end`` adds counters recorded
 during the run (post-mortem analysis only). :func:`available` answers which features a model of a
 given horizon may see; the manifest of a trained model records them.
+
+A few features are built only on request (:data:`OPTIONAL`, ``hpcpredict features --with GROUP``):
+measured on the real traces they help one and cost a little on the others (docs/models.md), so
+they are not part of a default model. A model trained with them names them, and every prediction
+path builds what the model names.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 from ..errors import ParameterError
 
-__all__ = ["HORIZONS", "FeatureSpec", "REGISTRY", "available", "check_horizon", "register", "spec"]
+__all__ = ["HORIZONS", "OPTIONAL", "FeatureSpec", "REGISTRY", "available", "check_horizon", "check_optional", "register", "spec"]
 
 #: Horizons in time order.
 HORIZONS = ("submit", "start", "end")
@@ -50,6 +55,9 @@ class FeatureSpec:
 
 REGISTRY: dict[str, FeatureSpec] = {}
 
+#: Groups of features built only when asked for, group name -> feature names.
+OPTIONAL: dict[str, tuple[str, ...]] = {}
+
 
 def check_horizon(horizon: str) -> str:
     """Return ``horizon`` if it is one of :data:`HORIZONS`, else raise ParameterError."""
@@ -58,13 +66,25 @@ def check_horizon(horizon: str) -> str:
     return horizon
 
 
-def register(name: str, family: str, horizon: str, description: str, *, kind: str = "numeric") -> FeatureSpec:
-    """Add a feature to :data:`REGISTRY` and return its spec."""
+def check_optional(groups) -> tuple[str, ...]:
+    """Return ``groups`` as a tuple if each is a group of :data:`OPTIONAL`, else raise ParameterError."""
+    groups = tuple(groups)
+    unknown = [g for g in groups if g not in OPTIONAL]
+    if unknown:
+        raise ParameterError("optional (--with)", f"one of {', '.join(map(repr, sorted(OPTIONAL)))}", unknown[0])
+    return groups
+
+
+def register(name: str, family: str, horizon: str, description: str, *, kind: str = "numeric", optional: str | None = None) -> FeatureSpec:
+    """Add a feature to :data:`REGISTRY` and return its spec; ``optional`` names the group of
+    :data:`OPTIONAL` it belongs to, for a feature built only when asked for."""
     check_horizon(horizon)
     if kind not in ("numeric", "categorical"):
         raise ParameterError("kind", "'numeric' or 'categorical'", kind)
     feature = FeatureSpec(name, family, horizon, description, kind)
     REGISTRY[name] = feature
+    if optional is not None:
+        OPTIONAL[optional] = (*OPTIONAL.get(optional, ()), name)
     return feature
 
 
@@ -76,14 +96,19 @@ def spec(name: str) -> FeatureSpec:
         raise ParameterError("name", "a registered feature", name) from None
 
 
-def available(horizon: str) -> list[FeatureSpec]:
-    """Features whose inputs exist at ``horizon`` (those of earlier horizons included).
+def available(horizon: str, optional=()) -> list[FeatureSpec]:
+    """Features whose inputs exist at ``horizon`` (those of earlier horizons included), with those
+    of the :data:`OPTIONAL` groups named in ``optional`` (``"all"`` for every group).
 
     Examples
     --------
     >>> from hpcpredict.features import available
     >>> {f.horizon for f in available("submit")}
     {'submit'}
+    >>> "user_since_last_submit_s" in {f.name for f in available("submit", ["user-activity"])}
+    True
     """
     limit = HORIZONS.index(check_horizon(horizon))
-    return [f for f in REGISTRY.values() if HORIZONS.index(f.horizon) <= limit]
+    groups = OPTIONAL if optional == "all" else check_optional(optional)
+    left_out = {name for group, names in OPTIONAL.items() if group not in groups for name in names}
+    return [f for f in REGISTRY.values() if HORIZONS.index(f.horizon) <= limit and f.name not in left_out]
