@@ -194,11 +194,11 @@ def rules_markdown(r: dict) -> str:
 
 
 def summary_markdown(results: list[dict]) -> tuple[str, int, int]:
-    lines = ["| trace | protocol | model MAE / AA / under-est. | best heuristic MAE | best heuristic AA | beats both |", "|---|---|---:|---:|---:|---|"]
+    lines = ["| trace | protocol | model MAE / AA / under-est. | best heuristic MAE | best heuristic AA | beats both | plain XGBoost reference MAE / AA |", "|---|---|---:|---:|---:|---|---:|"]
     wins = total = 0
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['trace']} | — | no model ({r['error'][:60]}) | | | no |")
+            lines.append(f"| {r['trace']} | — | no model ({r['error'][:60]}) | | | no | |")
             continue
         for proto in ("temporal", "rolling"):
             m = r[proto]["metrics"]
@@ -209,9 +209,11 @@ def summary_markdown(results: list[dict]) -> tuple[str, int, int]:
                 total += 1
                 wins += beats
             label = "temporal" if proto == "temporal" else f"weekly retrain ({r['every']})"
+            ref = m.get("xgboost_reference")  # temporal split only
+            ref = "—" if ref is None else f"{_f(ref['mae'])} / {_f(ref['average_accuracy'])}"
             lines.append(
                 f"| {r['trace']} | {label} | {_f(me['mae'])} / {_f(me['average_accuracy'])} / {_f(me['underestimation_rate'])} | "
-                f"{'—' if mae is None else f'{_f(mae[1])} ({mae[0]})'} | {'—' if aa is None else f'{_f(aa[1])} ({aa[0]})'} | {'n/a (no heuristic predicts any job)' if beats is None else 'yes' if beats else 'no'} |"
+                f"{'—' if mae is None else f'{_f(mae[1])} ({mae[0]})'} | {'—' if aa is None else f'{_f(aa[1])} ({aa[0]})'} | {'n/a (no heuristic predicts any job)' if beats is None else 'yes' if beats else 'no'} | {ref} |"
             )
     return "\n".join(lines), wins, total
 
