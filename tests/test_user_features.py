@@ -99,6 +99,7 @@ def test_small_tables_one_user_no_start_times_or_no_users():
 
 def test_they_are_built_only_when_asked_for_with_family_and_horizon():
     assert not {GAP, RUNNING, QUEUED} & set(build_features(HAND, horizon="submit").columns)
+    assert {GAP, RUNNING, QUEUED} <= set(build_features(HAND, horizon="submit", optional="user-activity").columns)  # one name, not its letters
     specs = {f["name"]: f for f in feature_specs(build_features(HAND, horizon="submit", optional=["user-activity"]))}
     assert (specs[GAP]["family"], specs[RUNNING]["family"], specs[QUEUED]["family"]) == ("history", "queue", "queue")
     assert {specs[n]["horizon"] for n in (GAP, RUNNING, QUEUED)} == {"submit"}

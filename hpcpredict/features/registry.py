@@ -67,8 +67,16 @@ def check_horizon(horizon: str) -> str:
 
 
 def check_optional(groups) -> tuple[str, ...]:
-    """Return ``groups`` as a tuple if each is a group of :data:`OPTIONAL`, else raise ParameterError."""
-    groups = tuple(groups)
+    """Return ``groups`` (one name or several) as a tuple if each is a group of :data:`OPTIONAL`,
+    else raise ParameterError.
+
+    Examples
+    --------
+    >>> from hpcpredict.features import available  # registers every feature
+    >>> check_optional("user-activity")
+    ('user-activity',)
+    """
+    groups = (groups,) if isinstance(groups, str) else tuple(groups)
     unknown = [g for g in groups if g not in OPTIONAL]
     if unknown:
         raise ParameterError("optional (--with)", f"one of {', '.join(map(repr, sorted(OPTIONAL)))}", unknown[0])
