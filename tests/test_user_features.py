@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from hpcpredict.features import build_features
-from hpcpredict.features.history import history_features
+from hpcpredict.features.history import since_last_submit_features
 from hpcpredict.features.queue import USER_QUEUE_FEATURES, user_queue_features
 from hpcpredict.metadata import feature_specs
 from hpcpredict.schema import conform_jobs
@@ -54,7 +54,7 @@ HAND = _table(
 
 
 def test_seconds_since_the_users_previous_submission_on_a_hand_made_table():
-    gap = history_features(HAND)[GAP].set_axis(HAND["job_id"])
+    gap = since_last_submit_features(HAND)[GAP].set_axis(HAND["job_id"])
     # first job of a user: NaN; the burst of copies in one second all see j8's 40; the job without user: NaN
     want = {"j0": np.nan, "j1": 20, "j8": 20, "j2": 20, "j3": 20, "j4": 20, "j5": 140, "j9": 100, "j6": np.nan, "j7": np.nan}
     np.testing.assert_array_equal(gap[list(want)].to_numpy(), np.array(list(want.values()), dtype=float))
@@ -62,9 +62,9 @@ def test_seconds_since_the_users_previous_submission_on_a_hand_made_table():
 
 def test_a_burst_reads_the_same_whatever_the_order_of_the_accounting():
     shuffled = HAND.sample(frac=1, random_state=3)
-    gap = history_features(shuffled)[GAP].set_axis(shuffled["job_id"])
+    gap = since_last_submit_features(shuffled)[GAP].set_axis(shuffled["job_id"])
     assert gap[["j2", "j3", "j4"]].tolist() == [20.0, 20.0, 20.0]
-    pd.testing.assert_series_equal(gap.sort_index(), history_features(HAND)[GAP].set_axis(HAND["job_id"]).sort_index())
+    pd.testing.assert_series_equal(gap.sort_index(), since_last_submit_features(HAND)[GAP].set_axis(HAND["job_id"]).sort_index())
 
 
 def test_the_users_jobs_running_and_queued_at_submission_on_a_hand_made_table():
@@ -89,9 +89,9 @@ def test_small_tables_one_user_no_start_times_or_no_users():
     waiting = _table([("1", "a", 0, None, None), ("2", "a", 5, None, None), ("3", "a", 5, None, None)])
     got = user_queue_features(waiting)
     assert got[RUNNING].tolist() == [0.0, 0.0, 0.0] and got[QUEUED].tolist() == [0.0, 1.0, 1.0]
-    assert history_features(waiting)[GAP].isna().tolist() == [True, False, False]
+    assert since_last_submit_features(waiting)[GAP].isna().tolist() == [True, False, False]
     nobody = _table([("1", None, 0, 1, 2), ("2", None, 5, 6, 7)])
-    assert user_queue_features(nobody).isna().all().all() and history_features(nobody)[GAP].isna().all()
+    assert user_queue_features(nobody).isna().all().all() and since_last_submit_features(nobody)[GAP].isna().all()
     # features missing for every job are left out of a feature table (and so of a model)
     assert not {GAP, RUNNING, QUEUED} & set(build_features(nobody, horizon="submit", optional=["user-activity"]).columns)
     assert user_queue_features(_table([])).empty

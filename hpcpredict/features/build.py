@@ -16,11 +16,11 @@ from ..metadata import feature_specs, table_metadata, with_metadata
 from ..scale import client_for
 from ..schema import conform_jobs
 from .calendar import calendar_features
-from .history import history_features
+from .history import SINCE_LAST_SUBMIT, history_features, since_last_submit_features
 from .jobwindow import job_window_features
 from .neighbourhood import neighbourhood_features
 from .placement import placement_features
-from .queue import queue_features, user_queue_features
+from .queue import USER_QUEUE_FEATURES, queue_features, user_queue_features
 from .registry import REGISTRY, available, check_horizon, check_optional
 from .request import request_features
 from .system import system_features
@@ -30,19 +30,21 @@ __all__ = ["BUILDERS", "KEY_COLUMNS", "build_features", "feature_specs", "featur
 #: Columns carried beside the features: identity, time, cohort and the target.
 KEY_COLUMNS = ("job_id", "submit_time", "start_time", "end_time", "state", "user", "app", "partition", "runtime_s", "time_limit_s")
 
-#: (horizon at which the builder's features exist, builder(jobs, samples, topology) -> DataFrame).
-BUILDERS: list[tuple[str, Callable[..., pd.DataFrame]]] = [
-    ("submit", lambda jobs, samples, topology: request_features(jobs)),
-    ("submit", lambda jobs, samples, topology: calendar_features(jobs)),
-    ("submit", lambda jobs, samples, topology: history_features(jobs)),
-    ("submit", lambda jobs, samples, topology: queue_features(jobs, horizon="submit")),
-    ("submit", lambda jobs, samples, topology: user_queue_features(jobs)),
-    ("submit", lambda jobs, samples, topology: system_features(jobs, samples, horizon="submit")),
-    ("start", lambda jobs, samples, topology: queue_features(jobs, horizon="start")),
-    ("start", lambda jobs, samples, topology: system_features(jobs, samples, horizon="start")),
-    ("start", lambda jobs, samples, topology: placement_features(jobs, topology)),
-    ("start", lambda jobs, samples, topology: neighbourhood_features(jobs, samples, topology)),
-    ("end", lambda jobs, samples, topology, dask=None: job_window_features(jobs, samples, dask=dask)),
+#: (horizon at which the builder's features exist, builder(jobs, samples, topology) -> DataFrame,
+#: the features it builds when it builds only optional ones: skipped unless one of them is wanted).
+BUILDERS: list[tuple[str, Callable[..., pd.DataFrame], tuple[str, ...] | None]] = [
+    ("submit", lambda jobs, samples, topology: request_features(jobs), None),
+    ("submit", lambda jobs, samples, topology: calendar_features(jobs), None),
+    ("submit", lambda jobs, samples, topology: history_features(jobs), None),
+    ("submit", lambda jobs, samples, topology: since_last_submit_features(jobs), (SINCE_LAST_SUBMIT,)),
+    ("submit", lambda jobs, samples, topology: queue_features(jobs, horizon="submit"), None),
+    ("submit", lambda jobs, samples, topology: user_queue_features(jobs), USER_QUEUE_FEATURES),
+    ("submit", lambda jobs, samples, topology: system_features(jobs, samples, horizon="submit"), None),
+    ("start", lambda jobs, samples, topology: queue_features(jobs, horizon="start"), None),
+    ("start", lambda jobs, samples, topology: system_features(jobs, samples, horizon="start"), None),
+    ("start", lambda jobs, samples, topology: placement_features(jobs, topology), None),
+    ("start", lambda jobs, samples, topology: neighbourhood_features(jobs, samples, topology), None),
+    ("end", lambda jobs, samples, topology, dask=None: job_window_features(jobs, samples, dask=dask), None),
 ]
 
 
@@ -100,8 +102,10 @@ def build_features(
     check_horizon(horizon)
     jobs = conform_jobs(jobs)
     allowed = {f.name for f in available(horizon, "all" if names is not None else optional)}
+    wanted = allowed if names is None else set(names)
     limit = _order(horizon)
-    chosen = [builder for when, builder in BUILDERS if _order(when) <= limit]
+    # a builder of optional features only runs when one of them is wanted (the sweeps cost time)
+    chosen = [builder for when, builder, only in BUILDERS if _order(when) <= limit and (only is None or wanted & set(only))]
     job_window = BUILDERS[-1][1]  # the only builder with a Dask path
     use_dask = dask is not None and samples is not None and job_window in chosen
     with (client_for(dask) if use_dask else contextlib.nullcontext()) as client:  # one cluster for the whole build

@@ -19,7 +19,7 @@ import pandas as pd
 from ._per_key import KeyedEvents, key_codes
 from .registry import register
 
-__all__ = ["HISTORY_K", "RATIO_WINDOWS", "SINCE_LAST_SUBMIT", "alea_source", "history_features", "seconds_since_previous"]
+__all__ = ["HISTORY_K", "RATIO_WINDOWS", "SINCE_LAST_SUBMIT", "alea_source", "history_features", "nanoseconds", "seconds_since_previous", "since_last_submit_features"]
 
 #: How many of the latest ended jobs the median and ratio features look at.
 HISTORY_K = 10
@@ -78,7 +78,6 @@ def history_features(jobs: pd.DataFrame, *, k: int = HISTORY_K) -> pd.DataFrame:
         Columns ``user_*`` and ``app_*`` (see :data:`REGISTRY`), aligned with ``jobs.index``;
         NaN where the user or application has no finished job yet (count 0). The ALEA columns
         (``*_alea_last{2,5}_{max,mean}_s``) are the job's own limit times the recent ratio.
-        ``user_since_last_submit_s`` is NaN for a user's first submission.
 
     Examples
     --------
@@ -86,28 +85,35 @@ def history_features(jobs: pd.DataFrame, *, k: int = HISTORY_K) -> pd.DataFrame:
     >>> jobs = pd.DataFrame({"user": ["a", "a"], "app": ["x", "x"], "state": "COMPLETED",
     ...     "submit_time": [t0, t0 + pd.Timedelta(hours=2)], "end_time": [t0 + pd.Timedelta(hours=1), t0 + pd.Timedelta(hours=3)],
     ...     "runtime_s": [1800.0, 600.0], "time_limit_s": [3600.0, 7200.0]})
-    >>> history_features(jobs).loc[1, ["user_ratio_last2_max", "user_alea_last2_max_s", "user_since_last_submit_s"]].tolist()
-    [0.5, 3600.0, 7200.0]
+    >>> history_features(jobs).loc[1, ["user_ratio_last2_max", "user_alea_last2_max_s"]].tolist()
+    [0.5, 3600.0]
     """
     limit = pd.to_numeric(jobs["time_limit_s"], errors="coerce").where(lambda s: s > 0)
     parts = [_history_by(jobs, key, k, limit) for key in _WHO]
     completed = jobs["state"].astype("string").eq("COMPLETED").fillna(False).to_numpy(bool) if "state" in jobs.columns else np.zeros(len(jobs), bool)
     last2 = _matched(jobs, "user", jobs.loc[completed], lambda ended, groups: {"user_last2_completed_mean_s": groups["runtime_s"].rolling(2, min_periods=1).mean().droplevel(0)})
     parts.append(last2)
-    parts.append(pd.DataFrame({SINCE_LAST_SUBMIT: _since_last_submit(jobs)}, index=jobs.index))
     return pd.concat(parts, axis=1)
 
 
-def _since_last_submit(jobs: pd.DataFrame) -> np.ndarray:
-    """Seconds since the same user's latest submission strictly before this one (NaN for the first).
+def since_last_submit_features(jobs: pd.DataFrame) -> pd.DataFrame:
+    """``user_since_last_submit_s``: seconds since the same user's latest submission strictly
+    before this one (NaN for the first; a feature of the optional ``user-activity`` group).
 
     Jobs submitted at the same moment all see the submission before it, so a burst of copies reads
     the same whatever order the accounting lists them in. Nanoseconds, like the service's lookup.
+
+    Examples
+    --------
+    >>> t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    >>> jobs = pd.DataFrame({"user": ["a", "a", "b"], "submit_time": [t0, t0 + pd.Timedelta(hours=2), t0]})
+    >>> since_last_submit_features(jobs)["user_since_last_submit_s"].tolist()
+    [nan, 7200.0, nan]
     """
     codes = key_codes(jobs["user"])
-    submit = _nanoseconds(jobs["submit_time"])
+    submit = nanoseconds(jobs["submit_time"])
     previous = KeyedEvents(codes, submit).latest_before(codes, submit)
-    return _gap_s(submit, previous)
+    return pd.DataFrame({SINCE_LAST_SUBMIT: _gap_s(submit, previous)}, index=jobs.index)
 
 
 def seconds_since_previous(submits_ns: np.ndarray, submit_ns: int) -> float:
@@ -131,7 +137,7 @@ def _gap_s(submit_ns: np.ndarray, previous_ns: np.ndarray) -> np.ndarray:
     return out
 
 
-def _nanoseconds(times: pd.Series) -> np.ndarray:
+def nanoseconds(times: pd.Series) -> np.ndarray:
     """UTC times as int64 nanoseconds (NaT's own value where missing)."""
     return pd.to_datetime(times, utc=True).to_numpy("datetime64[ns]").astype("int64")
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..features.calendar import calendar_arrays
-from ..features.history import SINCE_LAST_SUBMIT, alea_source, history_features, seconds_since_previous
+from ..features.history import SINCE_LAST_SUBMIT, alea_source, history_features, nanoseconds, seconds_since_previous
 from ..features.queue import USER_QUEUE_FEATURES
 from ..features.request import request_arrays
 from ..model import EncodedRows, RuntimeModel
@@ -107,7 +107,7 @@ class OnlinePredictor:
     def _prepare_submits(self) -> dict[str, np.ndarray]:
         """Each known user's submit times, sorted int64 nanoseconds (as the offline feature reads them)."""
         known = self.known.loc[self.known["submit_time"].notna() & self.known["user"].notna()]
-        ns = pd.to_datetime(known["submit_time"], utc=True).to_numpy("datetime64[ns]").astype("int64")
+        ns = nanoseconds(known["submit_time"])
         return {str(user): np.sort(ns[rows]) for user, rows in known.groupby(known["user"].astype(str), sort=False).indices.items()}
 
     def _prepare_system(self, samples, waiting: pd.DataFrame) -> tuple[dict[str, float], dict[str, dict[str, float]], dict[str, np.ndarray]]:
