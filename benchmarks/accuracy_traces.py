@@ -10,9 +10,11 @@ For each trace: ingest → submit-horizon features → train (defaults) → eval
 Beside them, a plain XGBoost reference written the way an analyst would in an hour (numeric
 columns of the feature table, no ids, absolute error, early stopping on the latest 10%), temporal
 split only. Metrics: MAE, median AE, average accuracy, underestimation rate, jobs scored — each
-predictor on every job it can predict. ``--quick`` keeps the first 4,000 jobs of each trace and
-at most 2 refits. ``--with user-activity`` adds an optional feature group (as ``hpcpredict features
---with``), to measure it against the default. ``--write-docs`` replaces the generated section of
+predictor on every job it can predict. Where the model loses, two lines say why: "Blends" (a
+weighted mean with the most accurate heuristic) and "Ceiling" (every combination of one blend per
+history class, scored on the test jobs themselves: could any choice have won?). ``--quick``
+keeps the first 4,000 jobs of each trace and at most 2 refits. ``--with user-activity`` adds an
+optional feature group (as ``hpcpredict features --with``), to measure it against the default. ``--write-docs`` replaces the generated section of
 docs/models.md (default features only).
 """
 
@@ -90,6 +92,73 @@ def blend_frontier(bundle, feats: Path, metrics: dict) -> list[dict] | None:
     return out
 
 
+#: Scheduler heuristics in seconds (no limit needed) that the ceiling's wider family adds.
+SECONDS_HEURISTICS = ("user_last2", "user_last2_completed", "user_median", "app_median")
+
+
+def blend_ceiling(bundle, feats: Path, metrics: dict) -> dict | None:
+    """Could any blend have won? The best blend per class of user history chosen on the temporal
+    split's test jobs themselves: an upper bound no rule choosing on the past can pass.
+
+    The family is the model's own (:mod:`hpcpredict.model.combine`: the trees alone, or w x trees
+    + (1 - w) x an ALEA history feature or the limit, arithmetic or geometric, w = 0, 0.1, ..., 0.9,
+    one choice per history class, capped as the model caps), and a wider one that also blends with
+    the heuristics in seconds (user last-2 over any and over completed jobs, the training window's
+    per-user and per-application medians). Every combination of per-class choices is scored
+    (options³ of them); a combination "beats both" as the summary counts it (figures as printed).
+    Returns, per family, the number of combinations, how many beat both, and the best one: the
+    best of those that beat both, else the largest log(best MAE / MAE) + log(AA / best AA).
+    """
+    from hpcpredict.evaluate import split_predictions
+    from hpcpredict.evaluate.evaluation import load_evaluation_table
+    from hpcpredict.evaluate.metrics import accuracy
+    from hpcpredict.model.combine import BLEND_WEIGHTS, CLASS_COLUMNS, CLASS_NAMES, FORMS, blend, cap_at_limit, heuristic_columns, history_classes
+
+    mae_bar, aa_bar = best_heuristic(metrics, "mae", higher=False), best_heuristic(metrics, "average_accuracy", higher=True)
+    if mae_bar is None or aa_bar is None or bundle.objective != "absolute":
+        return None
+    table = load_evaluation_table(bundle, feats)
+    preds, _ = split_predictions(bundle, table)
+    test = table.loc[preds.index]
+    actual = preds["actual"].to_numpy(float)
+    trees = np.asarray(bundle.margin(test), float)  # the trees' seconds before the combination (absolute error: margin = prediction)
+    names = bundle.feature_names
+    rule = bundle.manifest_.limit_rule or {}
+    limit = test["time_limit_s"].to_numpy(float) if "time_limit_s" in test.columns else np.full(len(test), np.nan)
+    cap = limit if rule.get("enforced", True) else None
+    own = {}  # the model's candidates, as it applies them: the limit where the user has no history
+    if bundle.limit_feature in names:
+        for n in heuristic_columns(names, bundle.limit_feature):
+            values = test[n].to_numpy(float)
+            own[n] = np.where(np.isfinite(values), values, limit)
+    seconds = {n: preds[n].to_numpy(float) for n in SECONDS_HEURISTICS if n in preds.columns and np.isfinite(preds[n].to_numpy(float)).any()}
+    classes = history_classes(*(test[n].to_numpy(float) for n in CLASS_COLUMNS)) if set(CLASS_COLUMNS) <= set(names) else np.zeros(len(test), int)
+    present = [c for c in range(len(CLASS_NAMES)) if np.any(classes == c)]
+    out = {"jobs": int(len(actual)), "best_heuristic": {"mae": mae_bar, "average_accuracy": aa_bar}}
+    for family, candidates in (("model's heuristics", own), ("+ heuristics in seconds", {**own, **seconds})):
+        options = [(None, "arithmetic", 1.0)] + [(h, f, w) for h in candidates for f in FORMS for w in BLEND_WEIGHTS if w < 1.0]
+        err, acc = np.empty((len(present), len(options))), np.empty((len(present), len(options)))
+        for i, (h, form, w) in enumerate(options):
+            pred = cap_at_limit(trees if h is None else blend(trees, candidates[h], w, form), cap)
+            e, a = np.abs(pred - actual), accuracy(pred, actual)
+            for j, c in enumerate(present):
+                err[j, i], acc[j, i] = e[classes == c].sum(), a[classes == c].sum()
+        # every combination of one option per present class: sums over classes by broadcasting
+        total_e, total_a = np.zeros(()), np.zeros(())
+        for j in range(len(present)):
+            shape = [1] * len(present)
+            shape[j] = len(options)
+            total_e, total_a = total_e + err[j].reshape(shape), total_a + acc[j].reshape(shape)
+        mae, aa = total_e / len(actual), total_a / len(actual)
+        wins = (np.round(mae) < round(mae_bar[1])) & (np.round(aa, 3) > round(aa_bar[1], 3))
+        margin = np.log((mae_bar[1] + 1.0) / (mae + 1.0)) + np.log(aa / max(aa_bar[1], 1e-12))
+        best = np.unravel_index(np.argmax(np.where(wins, margin, -np.inf)) if wins.any() else np.argmax(margin), margin.shape)
+        parts = {CLASS_NAMES[c] if len(present) > 1 else "all": options[best[j]] for j, c in enumerate(present)}
+        out[family] = {"combinations": int(margin.size), "beat_both": int(wins.sum()), "mae": float(mae[best]), "average_accuracy": float(aa[best]),
+                       "parts": {k: {"heuristic": h, "form": f, "weight": w} for k, (h, f, w) in parts.items()}}
+    return out
+
+
 def rolling_every(features: Path, bundle, max_refits: int) -> tuple[str, str]:
     """``7d``, or whole weeks so the test period needs at most ``max_refits`` refits; and a note."""
     times = read_features(features)["submit_time"]
@@ -124,6 +193,7 @@ def run_trace(name: str, spec: tuple, work: Path, *, quick: bool, max_refits: in
     actual = table.loc[table["runtime_s"] > 0].loc[test, "runtime_s"].to_numpy(float)
     temporal["metrics"]["xgboost_reference"] = score(ref, actual)
     out["frontier"] = blend_frontier(bundle, feats, temporal["metrics"])
+    out["ceiling"] = blend_ceiling(bundle, feats, temporal["metrics"])
     every, refit_note = rolling_every(feats, bundle, max_refits)
     rolling = api.evaluate(bundle, feats, split="rolling", every=every).to_dict()
     out.update(temporal=temporal, rolling=rolling, every=every, refit_note=refit_note, seconds=round(time.perf_counter() - t0, 1))
@@ -167,9 +237,31 @@ def trace_markdown(r: dict) -> str:
     if r.get("frontier"):
         f = r["frontier"]
         lines += [f"Blends w x model + (1 - w) x {f[0]['heuristic']} (temporal split): " + "; ".join(f"w={x['model_weight']:.1f}: {_f(x['mae'])} / {_f(x['average_accuracy'])}" for x in f), ""]
+    if r.get("ceiling"):
+        lines += [ceiling_markdown(r["ceiling"]), ""]
     warnings = r["temporal"].get("warnings") or []
     if warnings:
         lines += ["Warnings: " + "; ".join(warnings), ""]
+    return "\n".join(lines)
+
+
+def ceiling_markdown(c: dict) -> str:
+    """Whether any blend per history class could have beaten both best heuristics on the test jobs."""
+    def blend_text(p: dict) -> str:
+        return "the trees" if p["heuristic"] is None else f"{p['weight']:.1f} x trees + {1 - p['weight']:.1f} x {p['heuristic']} ({p['form']})"
+
+    lines = [f"Ceiling: blends per history class chosen on these {c['jobs']:,} test jobs themselves (temporal split), against the best heuristics' "
+             f"{_f(c['best_heuristic']['mae'][1])} / {_f(c['best_heuristic']['average_accuracy'][1])}:"]
+    for family in ("model's heuristics", "+ heuristics in seconds"):
+        f = c[family]
+        label = "the model's own heuristics" if family.startswith("model") else "with the heuristics in seconds too"
+        chosen = "; ".join(f"{k.replace('_', ' ')}: {blend_text(p)}" for k, p in f["parts"].items())
+        if f["combinations"] == 1:
+            lines.append(f"- {label}: none (no limits), the trees alone {_f(f['mae'])} / {_f(f['average_accuracy'])}")
+        elif f["beat_both"]:
+            lines.append(f"- {label}: {f['beat_both']:,} of {f['combinations']:,} beat both; the best {_f(f['mae'])} / {_f(f['average_accuracy'])} ({chosen})")
+        else:
+            lines.append(f"- {label}: none of {f['combinations']:,} beats both; the closest {_f(f['mae'])} / {_f(f['average_accuracy'])} ({chosen})")
     return "\n".join(lines)
 
 
