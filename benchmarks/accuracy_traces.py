@@ -72,17 +72,24 @@ def analyst_reference(table: pd.DataFrame, boundary: pd.Timestamp) -> np.ndarray
     return np.maximum(model.predict(X.loc[test]), 1.0), test
 
 
-def blend_frontier(bundle, feats: Path, metrics: dict) -> list[dict] | None:
-    """Why the model loses where it does: MAE and AA of w x model + (1 - w) x the heuristic with the
-    best AA, on the temporal split's jobs both predict. If no w beats the best heuristic MAE and the
-    best heuristic AA at once, no blend of the two can either."""
+def temporal_predictions(bundle, feats: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The temporal split's test jobs (feature rows) and the model's and every baseline's
+    predictions of them, aligned: what the Blends and Ceiling lines read."""
     from hpcpredict.evaluate import split_predictions
     from hpcpredict.evaluate.evaluation import load_evaluation_table
 
+    table = load_evaluation_table(bundle, feats)
+    preds, _ = split_predictions(bundle, table)
+    return table.loc[preds.index], preds
+
+
+def blend_frontier(preds: pd.DataFrame, metrics: dict) -> list[dict] | None:
+    """Why the model loses where it does: MAE and AA of w x model + (1 - w) x the heuristic with the
+    best AA, on the temporal split's jobs both predict. If no w beats the best heuristic MAE and the
+    best heuristic AA at once, no blend of the two can either."""
     aa = best_heuristic(metrics, "average_accuracy", higher=True)
     if aa is None:
         return None
-    preds, _ = split_predictions(bundle, load_evaluation_table(bundle, feats))
     rows = preds.loc[np.isfinite(preds[aa[0]].to_numpy(float))]
     actual = rows["actual"].to_numpy(float)
     out = []
@@ -96,7 +103,7 @@ def blend_frontier(bundle, feats: Path, metrics: dict) -> list[dict] | None:
 SECONDS_HEURISTICS = ("user_last2", "user_last2_completed", "user_median", "app_median")
 
 
-def blend_ceiling(bundle, feats: Path, metrics: dict) -> dict | None:
+def blend_ceiling(bundle, test: pd.DataFrame, preds: pd.DataFrame, metrics: dict) -> dict | None:
     """Could any blend have won? The best blend per class of user history chosen on the temporal
     split's test jobs themselves: an upper bound no rule choosing on the past can pass.
 
@@ -105,38 +112,30 @@ def blend_ceiling(bundle, feats: Path, metrics: dict) -> dict | None:
     one choice per history class, capped as the model caps), and a wider one that also blends with
     the heuristics in seconds (user last-2 over any and over completed jobs, the training window's
     per-user and per-application medians). Every combination of per-class choices is scored
-    (options³ of them); a combination "beats both" as the summary counts it (figures as printed).
+    (options to the power of the classes present); a combination "beats both" as the summary counts it (figures as printed).
     Returns, per family, the number of combinations, how many beat both, and the best one: the
     best of those that beat both, else the largest log(best MAE / MAE) + log(AA / best AA).
     """
-    from hpcpredict.evaluate import split_predictions
-    from hpcpredict.evaluate.evaluation import load_evaluation_table
     from hpcpredict.evaluate.metrics import accuracy
-    from hpcpredict.model.combine import BLEND_WEIGHTS, CLASS_COLUMNS, CLASS_NAMES, FORMS, blend, cap_at_limit, heuristic_columns, history_classes
+    from hpcpredict.model.combine import CLASS_COLUMNS, CLASS_NAMES, blend, blend_options, cap_at_limit, heuristic_columns, heuristic_values, history_classes
 
     mae_bar, aa_bar = best_heuristic(metrics, "mae", higher=False), best_heuristic(metrics, "average_accuracy", higher=True)
     if mae_bar is None or aa_bar is None or bundle.objective != "absolute":
         return None
-    table = load_evaluation_table(bundle, feats)
-    preds, _ = split_predictions(bundle, table)
-    test = table.loc[preds.index]
     actual = preds["actual"].to_numpy(float)
     trees = np.asarray(bundle.margin(test), float)  # the trees' seconds before the combination (absolute error: margin = prediction)
     names = bundle.feature_names
     rule = bundle.manifest_.limit_rule or {}
     limit = test["time_limit_s"].to_numpy(float) if "time_limit_s" in test.columns else np.full(len(test), np.nan)
     cap = limit if rule.get("enforced", True) else None
-    own = {}  # the model's candidates, as it applies them: the limit where the user has no history
-    if bundle.limit_feature in names:
-        for n in heuristic_columns(names, bundle.limit_feature):
-            values = test[n].to_numpy(float)
-            own[n] = np.where(np.isfinite(values), values, limit)
+    # the model's candidates, as it applies them: the limit where the user has no history
+    own = {n: heuristic_values(test[n].to_numpy(float), limit) for n in heuristic_columns(names, bundle.limit_feature)} if bundle.limit_feature in names else {}
     seconds = {n: preds[n].to_numpy(float) for n in SECONDS_HEURISTICS if n in preds.columns and np.isfinite(preds[n].to_numpy(float)).any()}
     classes = history_classes(*(test[n].to_numpy(float) for n in CLASS_COLUMNS)) if set(CLASS_COLUMNS) <= set(names) else np.zeros(len(test), int)
     present = [c for c in range(len(CLASS_NAMES)) if np.any(classes == c)]
     out = {"jobs": int(len(actual)), "best_heuristic": {"mae": mae_bar, "average_accuracy": aa_bar}}
     for family, candidates in (("model's heuristics", own), ("+ heuristics in seconds", {**own, **seconds})):
-        options = [(None, "arithmetic", 1.0)] + [(h, f, w) for h in candidates for f in FORMS for w in BLEND_WEIGHTS if w < 1.0]
+        options = blend_options(candidates)
         err, acc = np.empty((len(present), len(options))), np.empty((len(present), len(options)))
         for i, (h, form, w) in enumerate(options):
             pred = cap_at_limit(trees if h is None else blend(trees, candidates[h], w, form), cap)
@@ -192,8 +191,9 @@ def run_trace(name: str, spec: tuple, work: Path, *, quick: bool, max_refits: in
     ref, test = analyst_reference(table.loc[table["runtime_s"] > 0], pd.Timestamp(bundle.manifest_.test_boundary))
     actual = table.loc[table["runtime_s"] > 0].loc[test, "runtime_s"].to_numpy(float)
     temporal["metrics"]["xgboost_reference"] = score(ref, actual)
-    out["frontier"] = blend_frontier(bundle, feats, temporal["metrics"])
-    out["ceiling"] = blend_ceiling(bundle, feats, temporal["metrics"])
+    test_rows, preds = temporal_predictions(bundle, feats)
+    out["frontier"] = blend_frontier(preds, temporal["metrics"])
+    out["ceiling"] = blend_ceiling(bundle, test_rows, preds, temporal["metrics"])
     every, refit_note = rolling_every(feats, bundle, max_refits)
     rolling = api.evaluate(bundle, feats, split="rolling", every=every).to_dict()
     out.update(temporal=temporal, rolling=rolling, every=every, refit_note=refit_note, seconds=round(time.perf_counter() - t0, 1))

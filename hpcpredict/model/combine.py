@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BLEND_WEIGHTS", "CLASS_COLUMNS", "CLASS_NAMES", "FORMS", "apply_combination", "blend", "cap_at_limit", "choose_combination", "combination_columns", "heuristic_columns", "history_classes", "learn_rules", "limit_rule", "ratio_scale"]
+__all__ = ["BLEND_WEIGHTS", "CLASS_COLUMNS", "CLASS_NAMES", "FORMS", "apply_combination", "blend", "blend_options", "cap_at_limit", "choose_combination", "combination_columns", "heuristic_columns", "heuristic_values", "history_classes", "learn_rules", "limit_rule", "ratio_scale"]
 
 #: Weights of the model tried by :func:`choose_combination`.
 BLEND_WEIGHTS = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11))
@@ -101,8 +101,14 @@ def blend(model: np.ndarray, heuristic: np.ndarray, weight: float, form: str) ->
     return weight * model + (1.0 - weight) * h
 
 
-def _heuristic(values: np.ndarray, limit: np.ndarray) -> np.ndarray:
-    """A heuristic feature as the scheduler heuristic: the limit where the user has no history."""
+def heuristic_values(values: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """A heuristic feature as the scheduler heuristic: the limit where the user has no history.
+
+    Examples
+    --------
+    >>> heuristic_values(np.array([50.0, np.nan]), np.array([100.0, 600.0])).tolist()
+    [50.0, 600.0]
+    """
     values = np.asarray(values, float)
     return np.where(np.isfinite(values), values, limit)
 
@@ -117,6 +123,20 @@ def _accuracy(pred: np.ndarray, actual: np.ndarray) -> np.ndarray:
 def _scores(pred: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
     """MAE and average accuracy (the evaluation's own metric)."""
     return float(np.mean(np.abs(pred - actual))), float(np.mean(_accuracy(pred, actual)))
+
+
+def blend_options(heuristics) -> list[tuple[str | None, str, float]]:
+    """Every blend :func:`choose_combination` considers for one class, as ``(heuristic, form,
+    weight)``: the trees alone first (so that a tie keeps them), then each heuristic in each form
+    at each weight of the model below 1.
+
+    Examples
+    --------
+    >>> options = blend_options(["time_limit_s"])
+    >>> len(options), options[0], options[1][:2], float(options[1][2])
+    (21, (None, 'arithmetic', 1.0), ('time_limit_s', 'arithmetic'), 0.0)
+    """
+    return [(None, "arithmetic", 1.0)] + [(h, f, w) for h in heuristics for f in FORMS for w in BLEND_WEIGHTS if w < 1.0]
 
 
 def history_classes(ratio_max: np.ndarray | None, ratio_mean: np.ndarray | None) -> np.ndarray:
@@ -192,7 +212,7 @@ def choose_combination(
     codes = np.zeros(len(actual), int) if classes is None else np.asarray(classes, int)
     names = ("all",) if classes is None else CLASS_NAMES
     bound = (lambda p: cap_at_limit(p, limit)) if cap else (lambda p: np.maximum(p, 1.0))
-    candidates = {name: _heuristic(values, limit) for name, values in heuristics.items()}
+    candidates = {name: heuristic_values(values, limit) for name, values in heuristics.items()}
     halves = np.arange(len(actual)) < len(actual) // 2  # the slice is in time order: its earlier and later half
     parts = (np.ones(len(actual), bool), halves, ~halves)
     # the best heuristic on each metric, on the whole slice and on each half, as the scheduler (and
@@ -203,7 +223,7 @@ def choose_combination(
 
     # every blend (the trees alone first, so that a tie keeps them), its summed absolute error and
     # accuracy per (class, part of the slice)
-    options = [(None, "arithmetic", 1.0)] + [(h, f, w) for h in candidates for f in FORMS for w in BLEND_WEIGHTS if w < 1.0]
+    options = blend_options(candidates)
     cell = codes[:, None] * len(parts) + np.arange(len(parts))[None, :]  # (job, part) → class x part
     inside = np.stack(parts, axis=1)
     size = len(names) * len(parts)
@@ -327,5 +347,5 @@ def apply_combination(model: np.ndarray, rule: dict | None, columns: dict[str, n
     for code, name in enumerate(names):
         part, rows = parts[name], codes == code
         if part["heuristic"] is not None and rows.any():
-            out[rows] = blend(model[rows], _heuristic(columns[part["heuristic"]][rows], limit[rows]), part["weight"], part["form"])
+            out[rows] = blend(model[rows], heuristic_values(columns[part["heuristic"]][rows], limit[rows]), part["weight"], part["form"])
     return out
