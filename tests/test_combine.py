@@ -10,8 +10,9 @@ import pytest
 
 from hpcpredict import api
 from hpcpredict.errors import BundleMismatchError
+from hpcpredict.features.history import REPEAT_FEATURES
 from hpcpredict.model import RuntimeModel
-from hpcpredict.model.combine import CLASS_COLUMNS, choose_combination, history_classes, limit_rule
+from hpcpredict.model.combine import CLASS_COLUMNS, MIN_CLASS_JOBS, choose_combination, history_classes, limit_rule
 
 from _repeating_users import repeating_users_features
 
@@ -52,7 +53,28 @@ def test_each_class_of_user_history_takes_the_heuristic_that_fits_it():
     assert rule["parts"]["consistent"]["heuristic"] == "last2" and rule["parts"]["consistent"]["weight"] == 0.0
     assert rule["parts"]["varied"]["heuristic"] == "last5" and rule["parts"]["varied"]["weight"] == 0.0
     assert rule["validation"]["average_accuracy"] == pytest.approx(1.0)
-    assert rule["validation"]["jobs_by_class"] == {"no_history": 0, "consistent": 100, "varied": 100}
+    assert rule["validation"]["jobs_by_class"] == {"no_history": 0, "consistent": 100, "varied": 100, "new_request": 0}
+
+
+def test_a_class_with_too_few_validation_jobs_takes_the_blend_chosen_for_all():
+    """A few jobs of new requests, which one heuristic fits exactly, are too few to choose on: they
+    take the best blend for all the jobs (the heuristic exact on the other 200), not their own."""
+    rng = np.random.default_rng(1)
+
+    def choose(new: int) -> dict:
+        classes = np.ones(200 + new, int)
+        classes[rng.choice(len(classes), new, replace=False)] = 3  # spread over the slice's time
+        limit = rng.choice([1000.0, 4000.0], len(classes))
+        actual = np.where(classes == 1, 0.4, 0.9) * limit
+        heuristics = {"last2": np.where(classes == 1, actual, 0.2 * limit), "own": np.where(classes == 3, actual, 0.1 * limit), "limit": limit}
+        return choose_combination(np.full(len(classes), 1500.0), actual, heuristics, limit, cap=True, classes=classes)
+
+    few = choose(20)
+    assert few["validation"]["jobs_by_class"]["new_request"] == 20 < MIN_CLASS_JOBS
+    assert few["parts"]["consistent"] == few["parts"]["new_request"] == {"heuristic": "last2", "form": "arithmetic", "weight": 0.0}
+    enough = choose(MIN_CLASS_JOBS)  # as many jobs as the rule asks for: the class gets the heuristic that fits it
+    assert enough["parts"]["new_request"] == {"heuristic": "own", "form": "arithmetic", "weight": 0.0}
+    assert enough["validation"]["average_accuracy"] == pytest.approx(1.0)
 
 
 def test_a_combination_worse_than_the_trees_on_both_metrics_is_not_chosen():
@@ -107,7 +129,8 @@ def test_the_one_predict_path_applies_the_stored_combination(tmp_path):
     # by class of user history: the limit for users repeating a job, the trees for the others
     model.combination_ = {"parts": {"no_history": {"heuristic": None, "form": "arithmetic", "weight": 1.0},
                                     "consistent": {"heuristic": "time_limit_s", "form": "arithmetic", "weight": 0.0},
-                                    "varied": {"heuristic": None, "form": "arithmetic", "weight": 1.0}}}
+                                    "varied": {"heuristic": None, "form": "arithmetic", "weight": 1.0},
+                                    "new_request": {"heuristic": None, "form": "arithmetic", "weight": 1.0}}}
     consistent = history_classes(*(table[c].to_numpy(np.float32).astype(float) for c in CLASS_COLUMNS)) == 1  # as the model reads them: float32
     assert consistent.any() and (~consistent).any()
     pred = model.predict(table)
@@ -156,3 +179,20 @@ def test_one_huge_limit_does_not_flatten_the_trees(tmp_path):
     table = pd.read_parquet(feats)
     short = table[table["time_limit_s"] == 120.0]
     assert np.unique(np.round(model.predict(short), 3)).size > 1  # and tell the users apart
+
+
+def test_the_trees_never_split_on_the_repeats_of_a_request_which_the_combination_reads(tmp_path):
+    """The repeats of a request decide a job's class of history; the trees fit them as missing
+    (measured on the real traces, trees that split on them are worse), so they explain nothing."""
+    feats = _trace(tmp_path, past_limit=0.0)
+    api.train(feats, tmp_path / "m")
+    model = RuntimeModel.load(tmp_path / "m")
+    assert set(REPEAT_FEATURES) <= set(model.feature_names)
+    used = set(model.booster_.get_score(importance_type="weight"))
+    assert used and not used & set(REPEAT_FEATURES)
+    table = pd.read_parquet(feats)
+    assert table["repeat_count_prior"].gt(0).any()  # there were repeats to split on
+    contributions = model.contributions(table.head(200))
+    assert np.all(contributions[:, [model.feature_names.index(n) for n in REPEAT_FEATURES]] == 0)
+    by_class = model.manifest_.combination["validation"]["jobs_by_class"]
+    assert by_class["new_request"] > 0 and by_class["consistent"] + by_class["varied"] > 0

@@ -53,7 +53,7 @@ def test_an_old_bundle_is_refused_saying_how_to_retrain(pipeline, tmp_path):
     copy = tmp_path / "old"
     shutil.copytree(pipeline["model"], copy)
     (copy / "manifest.json").write_text(json.dumps({"format_version": 1, "features": [], "params": {}}))
-    with pytest.raises(BundleMismatchError, match=r"format version 1, this hpcpredict reads version 4; retrain it .*hpcpredict train"):
+    with pytest.raises(BundleMismatchError, match=r"format version 1, this hpcpredict reads version 5; retrain it .*hpcpredict train"):
         RuntimeModel.load(copy)
 
 

@@ -114,3 +114,30 @@ def test_heuristic_features_equal_a_brute_force_reference():
         }
         for name, value in want.items():
             np.testing.assert_allclose(got.loc[i, name], value, rtol=1e-9, err_msg=f"{name} of job {i}")
+
+
+def test_the_repeats_of_a_request_equal_a_brute_force_reference():
+    """The user's earlier jobs with the same time limit and CPUs; none for a request never made."""
+    jobs = _jobs(n=240, seed=5)
+    rng = np.random.default_rng(6)
+    jobs["time_limit_s"] = rng.choice([600.0, 3600.0, np.nan], len(jobs))
+    jobs["req_cpus"] = pd.array(rng.choice([1, 4], len(jobs)), dtype="Int64")
+    jobs.loc[jobs.index[::7], "req_cpus"] = pd.NA  # unknown CPUs: a request of its own
+    got = history_features(jobs)
+    cpus, limit = jobs["req_cpus"].astype("Float64").to_numpy(float, na_value=np.nan), jobs["time_limit_s"].to_numpy(float)
+    equal = lambda a, b: (a == b) | (np.isnan(a) & np.isnan(b))  # noqa: E731
+    made_before = 0
+    for n, (i, job) in enumerate(jobs.iterrows()):
+        same = (jobs["user"] == job["user"]).to_numpy(bool) & equal(cpus, cpus[n]) & equal(limit, limit[n])
+        prior = jobs[same & (jobs["end_time"] < job["submit_time"])].sort_values("end_time", kind="stable")
+        ratio = (prior["runtime_s"] / prior["time_limit_s"]).to_numpy(float)
+        made_before += len(prior) > 0
+        want = {
+            "repeat_count_prior": float(len(prior)),
+            "repeat_ratio_last2_max": ratio[-2:].max() if len(ratio) else np.nan,
+            "repeat_ratio_last5_mean": ratio[-5:].mean() if len(ratio) else np.nan,
+            "repeat_alea_last2_mean_s": job["time_limit_s"] * ratio[-2:].mean() if len(ratio) else np.nan,
+        }
+        for name, value in want.items():
+            np.testing.assert_allclose(got.loc[i, name], value, rtol=1e-9, err_msg=f"{name} of job {i}")
+    assert 20 < made_before < len(jobs) - 20  # both kinds of job are in the test

@@ -209,3 +209,26 @@ def test_the_users_own_features_are_per_user_and_agree_offline_and_in_the_servic
     assert service.loc[len(users), names].tolist()[1:] == [0.0, 0.0] and np.isnan(service.loc[len(users), names[0]])  # a stranger
     offline = predict_queued(model, asked, jobs, monitored / "samples", at=at, reasons=0)
     np.testing.assert_allclose([p["predicted_runtime_s"] for p in online.predict(asked, reasons=0)], offline["predicted_runtime_s"], rtol=1e-5)
+
+
+def test_the_repeats_of_a_request_agree_offline_and_in_the_service(monitored):
+    """A job submitted now, as a request the user made before (its limit typed as an integer, as a
+    client sends it; the accounting holds a float) and as one never made: the service's repeat
+    features are the offline builder's, and so is the class of history they give."""
+    from hpcpredict.features.history import REPEAT_FEATURES
+    from hpcpredict.serve import OnlinePredictor
+
+    model = RuntimeModel.load(monitored / "model")
+    jobs = pd.read_parquet(monitored / "jobs.parquet")
+    online = OnlinePredictor(model, jobs, monitored / "samples")
+    done = jobs.loc[jobs["end_time"].notna() & jobs["time_limit_s"].notna() & jobs["req_cpus"].notna()].iloc[-1]
+    request = {"user": str(done["user"]), "time_limit_s": int(done["time_limit_s"]), "req_cpus": int(done["req_cpus"]), "req_nodes": 1}
+    asked = [{"job_id": "again", **request}, {"job_id": "new", **request, "time_limit_s": int(done["time_limit_s"]) + 60}]
+    served = online.matrix(asked)
+    # the service reads history as of just after its snapshot (a job that ended at that very moment counts)
+    after = online.at + pd.Timedelta(microseconds=1)
+    rows, _ = queued_features(model, pd.DataFrame(asked).assign(submit_time=after), jobs, monitored / "samples", after)
+    columns = [model.feature_names.index(n) for n in REPEAT_FEATURES]
+    np.testing.assert_allclose(served.matrix[:, columns], rows[list(REPEAT_FEATURES)].to_numpy(float), rtol=1e-6)
+    count = served.matrix[:, model.feature_names.index("repeat_count_prior")]
+    assert count[0] >= 1 and count[1] == 0

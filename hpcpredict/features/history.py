@@ -9,6 +9,12 @@ Besides runtimes, the features carry the heuristics schedulers use: the runtime/
 the latest ended jobs (the ALEA family: the job's own limit times the recent maximum or mean
 ratio), Tsafrir's last-2 over completed jobs only, and the time since the user's previous
 submission (bursts of submissions are usually copies of one job).
+
+A third key, the **repeat** of a request, is the user's earlier jobs that asked for the same time
+limit and CPUs: a user who submits the same request again is most often running the same job
+again, so its ratios are the user's ratios narrowed to that job. Its features
+(:data:`REPEAT_FEATURES`) are inputs of the combination with the heuristics, not of the trees
+(:mod:`hpcpredict.model.combine`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import pandas as pd
 from ._per_key import KeyedEvents, key_codes
 from .registry import register
 
-__all__ = ["HISTORY_K", "RATIO_WINDOWS", "SINCE_LAST_SUBMIT", "alea_source", "history_features", "nanoseconds", "seconds_since_previous", "since_last_submit_features"]
+__all__ = ["HISTORY_K", "RATIO_WINDOWS", "REPEAT", "REPEAT_COLUMNS", "REPEAT_FEATURES", "SINCE_LAST_SUBMIT", "alea_source", "history_features", "nanoseconds", "repeat_keys", "seconds_since_previous", "since_last_submit_features"]
 
 #: How many of the latest ended jobs the median and ratio features look at.
 HISTORY_K = 10
@@ -43,6 +49,17 @@ _WHO = {"user": "user", "app": "application"}
 for _key, _who in _WHO.items():
     for _stat, _text in _STATS.items():
         register(f"{_key}_{_stat}", "history", "submit", _text.format(who=_who))
+
+#: The key of a request's repeats, and the job columns that make a request the same one.
+REPEAT = "repeat"
+REPEAT_COLUMNS = ("user", "time_limit_s", "req_cpus")
+_REPEAT_STATS = ["count_prior"] + [f"ratio_last{k}_{agg}" for k in RATIO_WINDOWS for agg in ("max", "mean")]
+_REPEAT_STATS += [f"alea_last{k}_{agg}_s" for k in RATIO_WINDOWS for agg in ("max", "mean")]
+#: Features of the user's earlier jobs with the same request (limit and CPUs): read by the
+#: combination (the history classes and its heuristics), hidden from the trees.
+REPEAT_FEATURES = tuple(f"{REPEAT}_{stat}" for stat in _REPEAT_STATS)
+for _stat in _REPEAT_STATS:
+    register(f"{REPEAT}_{_stat}", "history", "submit", _STATS[_stat].format(who="user").replace(" jobs", " jobs with this job's time limit and CPUs"))
 register("user_last2_completed_mean_s", "history", "submit", "mean runtime of the user's last two COMPLETED jobs")
 
 #: Seconds since the user's previous submission (a submission, not an ended job: known at once).
@@ -59,7 +76,30 @@ def alea_source(name: str) -> str | None:
     'user_ratio_last5_mean'
     """
     key, sep, rest = name.partition("_alea_")
-    return f"{key}_ratio_{rest[:-2]}" if sep and rest.endswith("_s") and key in _WHO else None
+    return f"{key}_ratio_{rest[:-2]}" if sep and rest.endswith("_s") and (key in _WHO or key == REPEAT) else None
+
+
+def repeat_keys(user, limit, cpus) -> list:
+    """The key of each job's request: its user, time limit and CPUs as one string (None without a user).
+
+    The offline features and the service build it from the same values, so a request typed as
+    ``3600`` matches a job whose accounting says ``3600.0``.
+
+    Examples
+    --------
+    >>> repeat_keys(["a", None], [3600, 60.0], [4, np.nan])
+    ['a|3600.0|4.0', None]
+    """
+    limit, cpus = np.asarray(limit, float), np.asarray(cpus, float)
+    return [None if u is None or u != u else f"{u}|{float(l)!r}|{float(c)!r}" for u, l, c in zip(user, limit, cpus)]
+
+
+def _repeat_column(jobs: pd.DataFrame) -> pd.Series:
+    def numbers(name: str) -> np.ndarray:
+        return pd.to_numeric(jobs[name], errors="coerce").to_numpy(float, na_value=np.nan) if name in jobs.columns else np.full(len(jobs), np.nan)
+
+    users = jobs["user"].astype("string").to_numpy(object, na_value=None)
+    return pd.Series(repeat_keys(users, numbers("time_limit_s"), numbers("req_cpus")), index=jobs.index, dtype="string")
 
 
 def history_features(jobs: pd.DataFrame, *, k: int = HISTORY_K) -> pd.DataFrame:
@@ -77,7 +117,9 @@ def history_features(jobs: pd.DataFrame, *, k: int = HISTORY_K) -> pd.DataFrame:
     DataFrame
         Columns ``user_*`` and ``app_*`` (see :data:`REGISTRY`), aligned with ``jobs.index``;
         NaN where the user or application has no finished job yet (count 0). The ALEA columns
-        (``*_alea_last{2,5}_{max,mean}_s``) are the job's own limit times the recent ratio.
+        (``*_alea_last{2,5}_{max,mean}_s``) are the job's own limit times the recent ratio. The
+        ``repeat_*`` columns (:data:`REPEAT_FEATURES`) are the user's ratios over the jobs with the
+        same request (time limit and CPUs).
 
     Examples
     --------
@@ -90,6 +132,8 @@ def history_features(jobs: pd.DataFrame, *, k: int = HISTORY_K) -> pd.DataFrame:
     """
     limit = pd.to_numeric(jobs["time_limit_s"], errors="coerce").where(lambda s: s > 0)
     parts = [_history_by(jobs, key, k, limit) for key in _WHO]
+    repeat = _history_by(jobs.assign(**{REPEAT: _repeat_column(jobs)}), REPEAT, k, limit)
+    parts.append(repeat[list(REPEAT_FEATURES)])
     completed = jobs["state"].astype("string").eq("COMPLETED").fillna(False).to_numpy(bool) if "state" in jobs.columns else np.zeros(len(jobs), bool)
     last2 = _matched(jobs, "user", jobs.loc[completed], lambda ended, groups: {"user_last2_completed_mean_s": groups["runtime_s"].rolling(2, min_periods=1).mean().droplevel(0)})
     parts.append(last2)

@@ -17,13 +17,20 @@ queue and the service):
   that together serve both metrics at once: they maximise (best heuristic MAE / MAE) x (AA / best
   heuristic AA) in the worse of the slice's two halves. ``w = 1`` is the trees alone, ``w = 0`` a
   heuristic alone; it is chosen afresh at every refit.
+
+The classes of history are read from the user's **repeats of the same request** (the earlier jobs
+with the job's time limit and CPUs, :data:`~hpcpredict.features.history.REPEAT_FEATURES`): a user
+resubmitting a request whose last two runs ended at the same share of the limit is repeating a
+job, where the last ratio is the best guess; a request the user never made before is a new job,
+where the user's other jobs say less. The repeat features are inputs of this combination only:
+the trees never see them (:func:`hidden_from_trees`; measured, they make the trees worse).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BLEND_WEIGHTS", "CLASS_COLUMNS", "CLASS_NAMES", "FORMS", "apply_combination", "blend", "blend_options", "cap_at_limit", "choose_combination", "combination_columns", "heuristic_columns", "heuristic_values", "history_classes", "learn_rules", "limit_rule", "ratio_scale"]
+__all__ = ["BLEND_WEIGHTS", "CLASS_COLUMNS", "CLASS_NAMES", "FORMS", "MIN_CLASS_JOBS", "hidden_from_trees", "apply_combination", "blend", "blend_options", "cap_at_limit", "choose_combination", "combination_columns", "heuristic_columns", "heuristic_values", "history_classes", "learn_rules", "limit_rule", "ratio_scale"]
 
 #: Weights of the model tried by :func:`choose_combination`.
 BLEND_WEIGHTS = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11))
@@ -35,11 +42,31 @@ FORMS = ("arithmetic", "geometric")
 #: ``_GRACE`` x their limit (schedulers allow grace periods and accounting adds seconds).
 _ENFORCED_SHARE, _GRACE = 0.98, 1.05
 
-#: History classes of :func:`history_classes`, the features they are read from, and how close the
-#: last two runtime/limit ratios must be for a user to count as repeating a job.
-CLASS_NAMES = ("no_history", "consistent", "varied")
-CLASS_COLUMNS = ("user_ratio_last2_max", "user_ratio_last2_mean")
+#: History classes of :func:`history_classes`, the features they are read from (the user's last two
+#: runtime/limit ratios, then those of the user's jobs with the same request), and how close the
+#: last two ratios of a request must be for the user to count as repeating a job.
+CLASS_NAMES = ("no_history", "consistent", "varied", "new_request")
+CLASS_COLUMNS = ("user_ratio_last2_max", "user_ratio_last2_mean", "repeat_ratio_last2_max", "repeat_ratio_last2_mean")
 CONSISTENT_WITHIN = 0.05
+
+#: A class with fewer validation jobs than this takes the best single blend for all jobs, not one of
+#: its own: a choice on a handful of jobs is noise (a 21-job class of one real trace chose a
+#: heuristic that was off by 25x on the next week's burst of one user's jobs).
+MIN_CLASS_JOBS = 30
+
+
+def hidden_from_trees(names) -> list[str]:
+    """The features the trees must not split on: the combination's own inputs (the repeats of a
+    request), which the estimator fits as missing.
+
+    Examples
+    --------
+    >>> hidden_from_trees(["req_cpus", "repeat_ratio_last2_max", "user_ratio_last2_max"])
+    ['repeat_ratio_last2_max']
+    """
+    from ..features.history import REPEAT_FEATURES
+
+    return [n for n in names if n in REPEAT_FEATURES]
 
 
 def cap_at_limit(pred: np.ndarray, limit: np.ndarray | None) -> np.ndarray:
@@ -139,20 +166,26 @@ def blend_options(heuristics) -> list[tuple[str | None, str, float]]:
     return [(None, "arithmetic", 1.0)] + [(h, f, w) for h in heuristics for f in FORMS for w in BLEND_WEIGHTS if w < 1.0]
 
 
-def history_classes(ratio_max: np.ndarray | None, ratio_mean: np.ndarray | None) -> np.ndarray:
-    """Each job's class of user history, by how reliable "as the user's last jobs" is for it:
-    0 — no earlier job with a limit; 1 — the last two runtime/limit ratios within
-    :data:`CONSISTENT_WITHIN` of each other (a user repeating a job); 2 — further apart.
+def history_classes(user_max: np.ndarray | None, user_mean: np.ndarray | None, repeat_max: np.ndarray | None = None, repeat_mean: np.ndarray | None = None) -> np.ndarray:
+    """Each job's class of history, by how reliable "as the user's last jobs" is for it:
+    0 — the user has no earlier job with a limit; 1 — the user made this request (time limit and
+    CPUs) before and its last two runtime/limit ratios are within :data:`CONSISTENT_WITHIN` of
+    each other (a user repeating a job); 2 — further apart; 3 — a request the user never made
+    before. The arguments are the max and mean of the last two ratios of the user's jobs, then of
+    the user's jobs with the same request.
 
     Examples
     --------
-    >>> history_classes(np.array([np.nan, 0.5, 0.9]), np.array([np.nan, 0.49, 0.5])).tolist()
-    [0, 1, 2]
+    >>> nan = np.nan
+    >>> history_classes(np.array([nan, 0.5, 0.5, 0.5]), np.array([nan, 0.5, 0.5, 0.5]),
+    ...                 np.array([nan, 0.5, 0.9, nan]), np.array([nan, 0.49, 0.5, nan])).tolist()
+    [0, 1, 2, 3]
     """
-    if ratio_max is None or ratio_mean is None:
-        return np.zeros(0 if ratio_max is None else len(ratio_max), int)
-    spread = 2.0 * (np.asarray(ratio_max, float) - np.asarray(ratio_mean, float))  # |r1 - r2| of the last two
-    return np.where(~np.isfinite(spread), 0, np.where(spread <= CONSISTENT_WITHIN, 1, 2))
+    if user_max is None or user_mean is None or repeat_max is None or repeat_mean is None:
+        return np.zeros(0 if user_max is None else len(user_max), int)
+    user = np.isfinite(np.asarray(user_max, float) - np.asarray(user_mean, float))
+    spread = 2.0 * (np.asarray(repeat_max, float) - np.asarray(repeat_mean, float))  # |r1 - r2| of the last two
+    return np.where(~user, 0, np.where(~np.isfinite(spread), 3, np.where(spread <= CONSISTENT_WITHIN, 1, 2)))
 
 
 def choose_combination(
@@ -169,10 +202,12 @@ def choose_combination(
     the other is not chosen for the future. Nor is a combination worse than the trees alone on both
     metrics over the whole slice.
 
-    Each class of user history (:func:`history_classes`) gets its own heuristic, form and model
+    Each class of history (:func:`history_classes`) gets its own heuristic, form and model
     weight: where a user repeats a job, the last job's ratio may be the best guess; where the
     user's jobs vary, a mean over five jobs or the trees. The search starts from every single
-    blend for all classes and improves one class at a time (two rounds); the MAE and accuracy
+    blend for all classes and improves one class at a time (two rounds); a class with fewer than
+    :data:`MIN_CLASS_JOBS` validation jobs takes the best single blend for all jobs instead of a
+    choice of its own. The MAE and accuracy
     of each blend are summed per class and half once, so a step is a few array operations.
 
     Parameters
@@ -193,8 +228,8 @@ def choose_combination(
     Returns
     -------
     dict or None
-        ``{"parts", "validation"}``: ``parts`` maps a class name (``"no_history"``,
-        ``"consistent"``, ``"varied"``; ``"all"`` without classes) to ``{"heuristic", "form",
+        ``{"parts", "validation"}``: ``parts`` maps a class name (:data:`CLASS_NAMES`;
+        ``"all"`` without classes) to ``{"heuristic", "form",
         "weight"}`` (heuristic None: the trees alone); ``validation`` the scores behind the choice.
         None for fewer than 20 jobs.
 
@@ -246,19 +281,25 @@ def choose_combination(
         return err[choice, rows].sum(axis=0), acc[choice, rows].sum(axis=0)
 
     trees_e, trees_a = err[0, :, 0].sum(), acc[0, :, 0].sum()
-    present = [c for c in range(len(names)) if np.any(codes == c)]  # a class without validation jobs keeps the start
-    best_choice, best_margin = [0] * len(names), -np.inf
+    def worse_than_trees(e: np.ndarray, a: np.ndarray) -> bool:
+        """Worse than the trees alone on both metrics over the whole slice: a worse-half margin won
+        by chance in one half (seen on 73 validation jobs of the simulated demo)."""
+        return bool(e[0] > trees_e + 1e-9 and a[0] < trees_a - 1e-12)
+
+    # a class with too few validation jobs for a choice of its own takes the best blend for all jobs
+    present = [c for c in range(len(names)) if np.sum(codes == c) >= MIN_CLASS_JOBS]
+    shared = max((i for i in range(len(options)) if not worse_than_trees(err[i].sum(axis=0), acc[i].sum(axis=0))),
+                 key=lambda i: float(margins(err[i].sum(axis=0), acc[i].sum(axis=0))))
+    best_choice, best_margin = [shared] * len(names), -np.inf
     for start in range(len(options)):
-        choice = [start] * len(names)
+        choice = [start if c in present else shared for c in range(len(names))]
         for _ in range(2 if len(present) > 1 else 0):
             for c in present:
                 e, a = total(choice)
                 rest_e, rest_a = e - err[choice[c], c], a - acc[choice[c], c]
                 choice[c] = int(np.argmax(margins(rest_e + err[:, c], rest_a + acc[:, c])))
         e, a = total(choice)
-        # worse than the trees alone on both metrics over the whole slice: the worse-half margin
-        # was won by chance in one half (seen on 73 validation jobs of the simulated demo)
-        if e[0] > trees_e + 1e-9 and a[0] < trees_a - 1e-12:
+        if worse_than_trees(e, a):
             continue
         m = float(margins(e, a))
         if m > best_margin + 1e-12:

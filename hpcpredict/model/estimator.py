@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d
 
 from ..scale import check_device
-from .combine import CLASS_COLUMNS, apply_combination, cap_at_limit, combination_columns, history_classes, learn_rules, ratio_scale
+from .combine import CLASS_COLUMNS, apply_combination, cap_at_limit, combination_columns, hidden_from_trees, history_classes, learn_rules, ratio_scale
 from .encoding import EncodedRows, encode_frame, encode_rows
 from .intervals import INTERVAL_QUANTILES, calibrate_intervals, interval_values
 from .objectives import DEFAULT_OBJECTIVE, get_objective
@@ -207,13 +207,16 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
         self._client = client
         self._codes, self.manifest_, self.n_train_, self.n_valid_ = _codes_of(self.categories_), None, len(fit_rows), len(valid_rows)
         self.xgb_params_ = self._params(obj)
+        # the trees fit the combination's own inputs as missing: they never split on them
+        hidden = hidden_from_trees(self._names)
+        trees_frame = frame.assign(**{n: np.nan for n in hidden}) if hidden else frame
         try:
             scale = self._ratio_scale(obj, frame)  # a runtime/limit target: MAE-optimal in seconds with weight = limit
             # weights = limit / its median: proportional (the fit stays MAE-optimal), and
             # min_child_weight counts jobs of the usual limit (with raw limits any leaf would pass
             # it; over the mean, one 2-day limit among minutes let no leaf of short jobs pass it)
             y_main, w_main = (yv, weight) if scale is None else (yv / scale, scale / np.median(scale) * (1.0 if weight is None else weight))
-            self.booster_, self.best_iteration_ = self._boost(obj, frame, y_main, cens, w_main, fit_rows, valid_rows)
+            self.booster_, self.best_iteration_ = self._boost(obj, trees_frame, y_main, cens, w_main, fit_rows, valid_rows)
             self.interval_booster_ = None
             self.interval_transform_ = None
             self.interval_calibration_ = None
@@ -221,10 +224,10 @@ class RuntimeModel(RegressorMixin, BaseEstimator):
                 self.interval_transform_ = "log1p" if np.all(yv >= 0) else "none"
                 q = get_objective("underestimate")
                 qobj = type(q)("intervals", q.xgb_objective, q.eval_metric, self.interval_transform_, "p10/p50/p90", quantile_alpha=None)
-                self.interval_booster_, _ = self._boost(qobj, frame, yv, cens, weight, fit_rows, valid_rows, alphas=list(INTERVAL_QUANTILES))
+                self.interval_booster_, _ = self._boost(qobj, trees_frame, yv, cens, weight, fit_rows, valid_rows, alphas=list(INTERVAL_QUANTILES))
                 self.interval_calibration_ = None
                 if len(valid_rows):
-                    held = self.interval_booster_.predict(xgb.DMatrix(frame.iloc[valid_rows], enable_categorical=True, missing=np.nan))
+                    held = self.interval_booster_.predict(xgb.DMatrix(trees_frame.iloc[valid_rows], enable_categorical=True, missing=np.nan))
                     held = np.sort(np.asarray(held).reshape(len(valid_rows), -1), axis=1)
                     self.interval_calibration_ = calibrate_intervals(held, qobj.forward(yv[valid_rows]))
             self._learn_rules(obj, frame, yv, valid_rows, scale)

@@ -22,8 +22,9 @@ __all__ = ["FORMAT_VERSION", "FeatureSpec", "Manifest"]
 #: Version of the bundle format this hpcpredict writes and reads. Version 1 (hpcpredict 0.x before
 #: the typed manifest) recorded the arguments given to ``train`` rather than the fitted estimator;
 #: version 2 had no limit rule or combination; version 3 combined every class of user history with
-#: one heuristic. Older bundles are refused with a request to retrain.
-FORMAT_VERSION = 4
+#: one heuristic; version 4 read the classes from the user's jobs alone, not from the repeats of
+#: the same request. Older bundles are refused with a request to retrain.
+FORMAT_VERSION = 5
 
 _RETRAIN = "retrain it with this hpcpredict (`hpcpredict train FEATURES -o MODEL`)"
 
@@ -184,7 +185,7 @@ class Manifest:
         >>> Manifest.from_json('{"format_version": 1}')
         Traceback (most recent call last):
         ...
-        hpcpredict.errors.BundleMismatchError: manifest.json: bundle format version 1, this hpcpredict reads version 4; retrain it with this hpcpredict (`hpcpredict train FEATURES -o MODEL`)
+        hpcpredict.errors.BundleMismatchError: manifest.json: bundle format version 1, this hpcpredict reads version 5; retrain it with this hpcpredict (`hpcpredict train FEATURES -o MODEL`)
         """
         try:
             data = json.loads(text)

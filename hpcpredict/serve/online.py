@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..features.calendar import calendar_arrays
-from ..features.history import SINCE_LAST_SUBMIT, alea_source, history_features, nanoseconds, seconds_since_previous
+from ..features.history import REPEAT, REPEAT_COLUMNS, SINCE_LAST_SUBMIT, alea_source, history_features, nanoseconds, repeat_keys, seconds_since_previous
 from ..features.queue import USER_QUEUE_FEATURES
 from ..features.request import request_arrays
 from ..model import EncodedRows, RuntimeModel
@@ -78,30 +78,43 @@ class OnlinePredictor:
         """Feature → family of the model."""
         return self.model.families
 
-    def _probe(self, key: str) -> pd.DataFrame:
-        values = self.known[key].dropna().astype(str).unique()
-        probe = pd.DataFrame({"job_id": [f"__probe_{i}" for i in range(len(values))], key: values})
+    def _probe(self, key: str) -> tuple[pd.DataFrame, list]:
+        """One job per known value of ``key`` submitted just after the snapshot, and the values."""
+        if key == REPEAT:  # a request is the user's limit and CPUs: one probe per request made
+            probe = self.known.loc[self.known["user"].notna(), list(REPEAT_COLUMNS)].drop_duplicates().reset_index(drop=True)
+            probe["user"] = probe["user"].astype(str)
+        else:
+            probe = pd.DataFrame({key: self.known[key].dropna().astype(str).unique()})
+        probe["job_id"] = [f"__probe_{i}" for i in range(len(probe))]
         probe["submit_time"] = self.at + pd.Timedelta(microseconds=1)  # after everything known
-        return conform_jobs(probe)
+        probe = conform_jobs(probe)
+        return probe, self._key_values(key, probe.to_dict(orient="records"))
+
+    @staticmethod
+    def _key_values(key: str, jobs: list[dict]) -> list:
+        """Each job's value of ``key`` as the history tables index it (None: no value)."""
+        if key == REPEAT:
+            return repeat_keys([None if _missing(j.get("user")) else str(j["user"]) for j in jobs], [_float(j.get("time_limit_s")) for j in jobs], [_float(j.get("req_cpus")) for j in jobs])
+        return [None if _missing(j.get(key)) else str(j[key]) for j in jobs]
 
     def _prepare_history(self, waiting: np.ndarray) -> dict[str, tuple[dict, np.recarray, np.recarray]]:
         """Per key: the probes' index and history table (a job submitted now), and the history of
         each waiting job at its own submit time (its row, at position ``waiting`` of the known table)."""
         history = {}
-        for key in ("user", "app"):
+        for key in ("user", "app", REPEAT):
             # the gap to the previous submission depends on the request's own submit time: not a probe's
             cols = [n for n in self.names if n.startswith(f"{key}_") and self.families[n] == "history" and n != SINCE_LAST_SUBMIT]
             # an ALEA feature is the job's own limit times a ratio of the history: keep the ratio
             cols = list(dict.fromkeys(alea_source(n) or n for n in cols))
             if not cols:
                 continue
-            probe = self._probe(key)
+            probe, values = self._probe(key)
             combined = pd.concat([self.known, probe], ignore_index=True)
             feats = history_features(combined)
             probes = feats.iloc[len(self.known):]
             own = feats.iloc[waiting]
             table, at_submit = (np.rec.fromarrays([f[c].to_numpy(float) for c in cols], names=cols) for f in (probes, own))
-            history[key] = ({v: i for i, v in enumerate(probe[key])}, table, at_submit)
+            history[key] = ({v: i for i, v in enumerate(values)}, table, at_submit)
         return history
 
     def _prepare_submits(self) -> dict[str, np.ndarray]:
@@ -147,7 +160,7 @@ class OnlinePredictor:
         submit[again] = self._waiting_submit[waiting[again]]
         columns = {**request_arrays(get("req_nodes"), get("req_cpus"), get("req_mem_bytes"), get("time_limit_s")), **calendar_arrays(submit)}
         for key, (index, table, at_submit) in self._history.items():
-            rows = np.array([index.get(str(j[key]), -1) if j.get(key) is not None else -2 for j in jobs])
+            rows = np.array([index.get(v, -1) if v is not None else -2 for v in self._key_values(key, jobs)])
             known = rows >= 0  # without any history the table is empty: nothing to look up
             for c, name in enumerate(table.dtype.names):
                 values = np.full(n, np.nan)
