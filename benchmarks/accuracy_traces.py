@@ -104,7 +104,7 @@ SECONDS_HEURISTICS = ("user_last2", "user_last2_completed", "user_median", "app_
 
 
 def blend_ceiling(bundle, test: pd.DataFrame, preds: pd.DataFrame, metrics: dict) -> dict | None:
-    """Could any blend have won? The best blend per class of user history chosen on the temporal
+    """Could any blend have won? The best blend per class of history chosen on the temporal
     split's test jobs themselves: an upper bound no rule choosing on the past can pass.
 
     The family is the model's own (:mod:`hpcpredict.model.combine`: the trees alone, or w x trees

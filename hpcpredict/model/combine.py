@@ -12,7 +12,7 @@ queue and the service):
   mean(exp(-|log p - log a|)) rewards the mode of a user's runtimes, which the ALEA heuristic (the
   job's limit times the user's recent runtime/limit ratio) lands on. On the time-ordered validation
   slice — the training jobs nearest the future, which the trees were not fitted on — the model
-  picks, for each class of user history, ``w x model + (1 - w) x heuristic`` (arithmetic or
+  picks, for each class of history (below), ``w x model + (1 - w) x heuristic`` (arithmetic or
   geometric mean, w in 0, 0.1, ..., 1, heuristic among the ALEA history features and the limit)
   that together serve both metrics at once: they maximise (best heuristic MAE / MAE) x (AA / best
   heuristic AA) in the worse of the slice's two halves. ``w = 1`` is the trees alone, ``w = 0`` a
@@ -191,7 +191,7 @@ def history_classes(user_max: np.ndarray | None, user_mean: np.ndarray | None, r
 def choose_combination(
     model: np.ndarray, actual: np.ndarray, heuristics: dict[str, np.ndarray], limit: np.ndarray, *, cap: bool, classes: np.ndarray | None = None
 ) -> dict | None:
-    """For each class of user history, the blend of the model with one heuristic that, together,
+    """For each class of history, the blend of the model with one heuristic that, together,
     beat the best heuristic on MAE and average accuracy by the largest margin, measured on
     ``actual`` (the validation slice, in time order).
 
