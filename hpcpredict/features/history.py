@@ -132,10 +132,9 @@ def history_features(jobs: pd.DataFrame, *, k: int = HISTORY_K) -> pd.DataFrame:
     """
     limit = pd.to_numeric(jobs["time_limit_s"], errors="coerce").where(lambda s: s > 0)
     parts = [_history_by(jobs, key, k, limit) for key in _WHO]
-    repeat = _history_by(jobs.assign(**{REPEAT: _repeat_column(jobs)}), REPEAT, k, limit)
-    parts.append(repeat[list(REPEAT_FEATURES)])
+    parts.append(_history_by(jobs.assign(**{REPEAT: _repeat_column(jobs)}), REPEAT, k, limit, runtimes=False)[list(REPEAT_FEATURES)])
     completed = jobs["state"].astype("string").eq("COMPLETED").fillna(False).to_numpy(bool) if "state" in jobs.columns else np.zeros(len(jobs), bool)
-    last2 = _matched(jobs, "user", jobs.loc[completed], lambda ended, groups: {"user_last2_completed_mean_s": groups["runtime_s"].rolling(2, min_periods=1).mean().droplevel(0)})
+    last2 = _matched(jobs, "user", jobs.loc[completed], lambda ended, groups: {"user_last2_completed_mean_s": _last_window(ended["runtime_s"].to_numpy(float), _group_starts(ended["user"]), 2, "mean")})
     parts.append(last2)
     return pd.concat(parts, axis=1)
 
@@ -186,21 +185,23 @@ def nanoseconds(times: pd.Series) -> np.ndarray:
     return pd.to_datetime(times, utc=True).to_numpy("datetime64[ns]").astype("int64")
 
 
-def _history_by(jobs: pd.DataFrame, key: str, k: int, limit: pd.Series) -> pd.DataFrame:
+def _history_by(jobs: pd.DataFrame, key: str, k: int, limit: pd.Series, *, runtimes: bool = True) -> pd.DataFrame:
+    """The history statistics of ``key`` (without ``runtimes``: the count and the ratio windows only)."""
+
     def stats(ended: pd.DataFrame, groups) -> dict:
-        runtime = groups["runtime_s"]
-        ratio = (ended["runtime_s"] / ended["time_limit_s"].where(ended["time_limit_s"] > 0)).groupby(ended[key], sort=False, observed=True)
-        out = {
-            f"{key}_last_runtime_s": ended["runtime_s"],
-            f"{key}_last2_mean_s": runtime.rolling(2, min_periods=1).mean().droplevel(0),
-            f"{key}_median_last{HISTORY_K}_s": runtime.rolling(k, min_periods=1).median().droplevel(0),
-            f"{key}_ratio_last{HISTORY_K}": ratio.rolling(k, min_periods=1).mean().droplevel(0),
-            f"{key}_count_prior": groups.cumcount().astype("float64") + 1.0,
-        }
+        first = _group_starts(ended[key])
+        ratio = (ended["runtime_s"] / ended["time_limit_s"].where(ended["time_limit_s"] > 0)).to_numpy(float)
+        out = {}
+        if runtimes:
+            runtime = ended["runtime_s"].to_numpy(float)
+            out[f"{key}_last_runtime_s"] = runtime
+            out[f"{key}_last2_mean_s"] = _last_window(runtime, first, 2, "mean")
+            out[f"{key}_median_last{HISTORY_K}_s"] = groups["runtime_s"].rolling(k, min_periods=1).median().droplevel(0).to_numpy(float)
+            out[f"{key}_ratio_last{HISTORY_K}"] = _last_window(ratio, first, k, "mean")
+        out[f"{key}_count_prior"] = np.arange(len(ended)) - first + 1.0
         for w in RATIO_WINDOWS:
-            rolled = ratio.rolling(w, min_periods=1)
-            out[f"{key}_ratio_last{w}_max"] = rolled.max().droplevel(0)
-            out[f"{key}_ratio_last{w}_mean"] = rolled.mean().droplevel(0)
+            out[f"{key}_ratio_last{w}_max"] = _last_window(ratio, first, w, "max")
+            out[f"{key}_ratio_last{w}_mean"] = _last_window(ratio, first, w, "mean")
         return out
 
     out = _matched(jobs, key, jobs, stats)
@@ -211,6 +212,42 @@ def _history_by(jobs: pd.DataFrame, key: str, k: int, limit: pd.Series) -> pd.Da
             # the job's own limit times its history's ratio: the ALEA predictor, a product trees cannot form
             out[f"{key}_alea_last{w}_{agg}_s"] = limit.to_numpy(float) * out[f"{key}_ratio_last{w}_{agg}"].to_numpy(float)
     return out
+
+
+def _group_starts(keys: pd.Series) -> np.ndarray:
+    """For rows sorted by key, the position of the first row of each row's key."""
+    values = keys.astype(str).to_numpy()
+    change = np.ones(len(values), bool)
+    change[1:] = values[1:] != values[:-1]
+    return np.maximum.accumulate(np.where(change, np.arange(len(values)), 0))
+
+
+def _last_window(values: np.ndarray, first: np.ndarray, w: int, how: str) -> np.ndarray:
+    """The max or mean of each row's last ``w`` values within its key (rows sorted by key, ``first``
+    from :func:`_group_starts`), missing values skipped: pandas' ``rolling(w, min_periods=1)``
+    without its per-group loop (a request key has tens of thousands of groups).
+
+    Examples
+    --------
+    >>> _last_window(np.array([1.0, 3.0, np.nan, 2.0, 5.0]), np.array([0, 0, 0, 3, 3]), 2, "max").tolist()
+    [1.0, 3.0, 3.0, 2.0, 5.0]
+    >>> _last_window(np.array([1.0, 3.0, np.nan, 2.0, 5.0]), np.array([0, 0, 0, 3, 3]), 2, "mean").tolist()
+    [1.0, 2.0, 3.0, 2.0, 3.5]
+    """
+    rows = np.arange(len(values))
+    total, count, best = np.zeros(len(values)), np.zeros(len(values)), np.full(len(values), np.nan)
+    for lag in range(w):
+        at = rows - lag
+        inside = at >= first
+        v = np.where(inside, values[np.maximum(at, 0)], np.nan)
+        seen = ~np.isnan(v)
+        total += np.where(seen, v, 0.0)
+        count += seen
+        best = np.fmax(best, v)
+    if how == "max":
+        return best
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
 
 
 def _matched(jobs: pd.DataFrame, key: str, source: pd.DataFrame, stats) -> pd.DataFrame:
