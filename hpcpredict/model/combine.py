@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BLEND_WEIGHTS", "CLASS_COLUMNS", "CLASS_NAMES", "FORMS", "MIN_CLASS_JOBS", "hidden_from_trees", "apply_combination", "blend", "blend_options", "cap_at_limit", "choose_combination", "combination_columns", "heuristic_columns", "heuristic_values", "history_classes", "learn_rules", "limit_rule", "ratio_scale"]
+__all__ = ["BLEND_WEIGHTS", "CLASS_COLUMNS", "CLASS_NAMES", "FORMS", "MIN_CLASS_JOBS", "apply_combination", "blend", "blend_options", "cap_at_limit", "choose_combination", "combination_columns", "heuristic_columns", "heuristic_values", "hidden_from_trees", "history_classes", "learn_rules", "limit_rule", "ratio_scale"]
 
 #: Weights of the model tried by :func:`choose_combination`.
 BLEND_WEIGHTS = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11))
