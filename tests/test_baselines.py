@@ -134,6 +134,21 @@ def test_a_model_of_a_few_trees_is_warned_of(pipeline, tmp_path):
     assert any("only 5 trees" in w for w in api.evaluate(bundle, pipeline["features"]).warnings)
 
 
+def test_a_model_without_the_repeats_of_a_request_is_warned_of(pipeline, tmp_path):
+    """A feature table from before the repeats of a request trains, but its model blends one way
+    for every job; the evaluation says so and how to fix it."""
+    from hpcpredict.features import read_features
+    from hpcpredict.features.history import REPEAT_FEATURES
+    from hpcpredict.metadata import feature_specs, with_metadata
+
+    table = read_features(pipeline["features"])
+    old = with_metadata(table.drop(columns=list(REPEAT_FEATURES)), table.attrs, features=[f for f in feature_specs(table) if f["name"] not in REPEAT_FEATURES])
+    bundle = api.train(old, tmp_path / "m")
+    assert list(bundle.manifest_.combination["parts"]) == ["all"]
+    warnings = api.evaluate(bundle, old).warnings
+    assert any("not the repeats of a request" in w and "hpcpredict features" in w for w in warnings), warnings
+
+
 def test_on_users_repeating_jobs_at_a_fixed_ratio_of_their_limit_the_model_matches_the_ratio_heuristic(tmp_path):
     repeating_users_features(tmp_path, n=3000, users=30, ratios=(0.05, 0.95), limits=[900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0], noise=0.02, seed=7, days=120)
     model = api.train(tmp_path / "features.parquet", tmp_path / "m")
@@ -143,3 +158,13 @@ def test_on_users_repeating_jobs_at_a_fixed_ratio_of_their_limit_the_model_match
     assert m["model"]["average_accuracy"] >= alea["average_accuracy"] - 0.02, (m["model"], alea)
     assert m["model"]["mae"] <= 1.5 * alea["mae"] + 30, (m["model"], alea)
     assert m["model"]["mae"] < 0.5 * m["requested_limit"]["mae"]
+
+
+def test_exclude_on_a_feature_table_is_a_one_line_error_saying_what_it_is_for(pipeline, tmp_path):
+    """`train FEATURES --exclude X` said "not a feature table (no hpcpredict feature metadata)" of a
+    feature table; it says what --exclude is for."""
+    out = subprocess.run([sys.executable, "-m", "hpcpredict", "train", str(pipeline["features"]), "-o", str(tmp_path / "m"), "--exclude", "^repeat_"],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "--exclude" in out.stderr and "per-job table" in out.stderr and "not a feature table" not in out.stderr
+    assert not (tmp_path / "m").exists()

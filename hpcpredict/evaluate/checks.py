@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["MIN_TREES", "analyst_warnings", "dominated_test_set", "restating_features"]
+__all__ = ["MIN_TREES", "analyst_warnings", "dominated_test_set", "restating_features", "without_repeats"]
 
 #: Fewer trees than this and the model has barely moved from a constant.
 MIN_TREES = 10
@@ -31,7 +31,29 @@ def analyst_warnings(bundle, table: pd.DataFrame, test_index: pd.Index, *, split
     train = table.loc[~table.index.isin(test_index)]
     names = [f.name for f in m.features if f.kind != "categorical"]
     out += restating_features(train, names, m.target)
+    out += without_repeats(bundle.feature_names)
     return out
+
+
+def without_repeats(names: list[str]) -> list[str]:
+    """A warning when a model has the user's history but not the repeats of a request: its
+    combination could not tell a user repeating a job from one starting a new one.
+
+    Examples
+    --------
+    >>> without_repeats(["time_limit_s", "user_ratio_last2_max", "user_ratio_last2_mean"])  # doctest: +ELLIPSIS
+    ["the model's features have the user's history but not the repeats of a request ...]
+    >>> without_repeats(["time_limit_s", "req_cpus"])
+    []
+    """
+    from ..model.combine import CLASS_COLUMNS
+
+    have = set(names)
+    if not {"user_ratio_last2_max", "user_ratio_last2_mean"} <= have or set(CLASS_COLUMNS) <= have:
+        return []
+    return ["the model's features have the user's history but not the repeats of a request (repeat_*: a feature table built by an "
+            "earlier hpcpredict): it blends its trees with one heuristic for every job instead of one per class of "
+            "history; rebuild the features with `hpcpredict features` and retrain"]
 
 
 def dominated_test_set(test: pd.DataFrame, *, time: str = "submit_time", share: float = 0.3) -> list[str]:

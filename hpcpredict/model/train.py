@@ -100,6 +100,8 @@ def load_training_table(
     if isinstance(features, pd.DataFrame):
         if feature_specs(features) and time is None and not exclude:
             return features
+        if feature_specs(features) and time is None:
+            raise ParameterError("exclude (--exclude)", "used only with a per-job table (--time); a feature table trains on the features it was built with", ", ".join(exclude))
         if time is None:
             raise ParameterError("time", "the name of the table's time column (a table without feature metadata needs --time)", None)
         return read_job_table(features, target=target, time=time, app=app, exclude=exclude)
@@ -110,6 +112,9 @@ def load_training_table(
         is_feature_table = (read_parquet_metadata(path) or {}).get("table") == "features"
     if is_feature_table and time is None and not exclude:
         return read_features(path)
+    if is_feature_table and time is None:
+        # a feature table is the model's feature set: left-out features would not match it later
+        raise ParameterError("exclude (--exclude)", "used only with a per-job table (--time); a feature table trains on the features it was built with", ", ".join(exclude))
     if time is None:
         raise InputFileError(path, "not a feature table (no hpcpredict feature metadata); give --time (and --target) to train on it as a per-job table")
     return read_job_table(path, target=target, time=time, app=app, exclude=exclude)
@@ -171,7 +176,8 @@ def train(
     time, app : str, optional
         The time and application columns of a per-job table (feature tables: ``submit_time``, ``app``).
     exclude : list of str
-        Regular expressions of columns that are not features (per-job tables).
+        Regular expressions of columns that are not features (per-job tables only: a feature
+        table trains on the features it was built with).
     apps : list of str, optional
         Train and test on these applications only, e.g. the control jobs a site reruns at fixed
         sizes (Costello & Bhatele): their runtime varies with the system state alone. Evaluation
