@@ -99,20 +99,26 @@ class OnlinePredictor:
 
     def _prepare_history(self, waiting: np.ndarray) -> dict[str, tuple[dict, np.recarray, np.recarray]]:
         """Per key: the probes' index and history table (a job submitted now), and the history of
-        each waiting job at its own submit time (its row, at position ``waiting`` of the known table)."""
-        history = {}
+        each waiting job at its own submit time (its row, at position ``waiting`` of the known table).
+
+        One history pass over the known jobs and every key's probes: a probe has not ended, so it
+        is in no key's history, and each key reads its own probes' rows."""
+        wanted = {}
         for key in ("user", "app", REPEAT):
             # the gap to the previous submission depends on the request's own submit time: not a probe's
             cols = [n for n in self.names if n.startswith(f"{key}_") and self.families[n] == "history" and n != SINCE_LAST_SUBMIT]
             # an ALEA feature is the job's own limit times a ratio of the history: keep the ratio
             cols = list(dict.fromkeys(alea_source(n) or n for n in cols))
-            if not cols:
-                continue
-            probe, values = self._probe(key)
-            combined = pd.concat([self.known, probe], ignore_index=True)
-            feats = history_features(combined)
-            probes = feats.iloc[len(self.known):]
-            own = feats.iloc[waiting]
+            if cols:
+                wanted[key] = (cols, *self._probe(key))
+        if not wanted:
+            return {}
+        feats = history_features(pd.concat([self.known, *(probe for _, probe, _ in wanted.values())], ignore_index=True))
+        own = feats.iloc[waiting]
+        history, start = {}, len(self.known)
+        for key, (cols, probe, values) in wanted.items():
+            probes = feats.iloc[start : start + len(probe)]
+            start += len(probe)
             table, at_submit = (np.rec.fromarrays([f[c].to_numpy(float) for c in cols], names=cols) for f in (probes, own))
             history[key] = ({v: i for i, v in enumerate(values)}, table, at_submit)
         return history
