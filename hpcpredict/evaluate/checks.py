@@ -49,7 +49,7 @@ def without_repeats(names: list[str]) -> list[str]:
     from ..model.combine import CLASS_COLUMNS
 
     have = set(names)
-    if not {"user_ratio_last2_max", "user_ratio_last2_mean"} <= have or set(CLASS_COLUMNS) <= have:
+    if not set(CLASS_COLUMNS[:2]) <= have or set(CLASS_COLUMNS) <= have:  # the user's columns, then the request's
         return []
     return ["the model's features have the user's history but not the repeats of a request (repeat_*: a feature table built by an "
             "earlier hpcpredict): it blends its trees with one heuristic for every job instead of one per class of "

@@ -97,27 +97,24 @@ def load_training_table(
     from .._atomic import read_parquet_metadata
     from .table import read_job_table
 
-    if isinstance(features, pd.DataFrame):
-        if feature_specs(features) and time is None and not exclude:
-            return features
-        if feature_specs(features) and time is None:
-            raise ParameterError("exclude (--exclude)", "used only with a per-job table (--time); a feature table trains on the features it was built with", ", ".join(exclude))
-        if time is None:
-            raise ParameterError("time", "the name of the table's time column (a table without feature metadata needs --time)", None)
-        return read_job_table(features, target=target, time=time, app=app, exclude=exclude)
-    path = os.fspath(features)
-    is_feature_table = False
-    if not path.endswith((".csv", ".csv.gz")):
-        _read_table(path)  # names a missing or unreadable file
-        is_feature_table = (read_parquet_metadata(path) or {}).get("table") == "features"
-    if is_feature_table and time is None and not exclude:
-        return read_features(path)
+    frame = isinstance(features, pd.DataFrame)
+    path = None if frame else os.fspath(features)
+    if frame:
+        is_feature_table = bool(feature_specs(features))
+    else:
+        is_feature_table = False
+        if not path.endswith((".csv", ".csv.gz")):
+            _read_table(path)  # names a missing or unreadable file
+            is_feature_table = (read_parquet_metadata(path) or {}).get("table") == "features"
     if is_feature_table and time is None:
-        # a feature table is the model's feature set: left-out features would not match it later
-        raise ParameterError("exclude (--exclude)", "used only with a per-job table (--time); a feature table trains on the features it was built with", ", ".join(exclude))
+        if exclude:  # a feature table is the model's feature set: left-out features would not match it later
+            raise ParameterError("exclude (--exclude)", "used only with a per-job table (--time); a feature table trains on the features it was built with", ", ".join(exclude))
+        return features if frame else read_features(path)
     if time is None:
+        if frame:
+            raise ParameterError("time", "the name of the table's time column (a table without feature metadata needs --time)", None)
         raise InputFileError(path, "not a feature table (no hpcpredict feature metadata); give --time (and --target) to train on it as a per-job table")
-    return read_job_table(path, target=target, time=time, app=app, exclude=exclude)
+    return read_job_table(features if frame else path, target=target, time=time, app=app, exclude=exclude)
 
 
 def table_for(model: RuntimeModel, features: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
